@@ -1,0 +1,33 @@
+"""course_lib: the small neural-network library behind "Why Initialization Matters".
+
+One module per concern (see each module's docstring for the math):
+
+    activations   sigmoid, tanh, relu, ... and their derivatives; ACTIVATIONS by name
+    initializers  zeros, normal(std), nielsen_large, xavier_normal, he_normal, ...; INITIALIZERS
+    losses        quadratic, cross_entropy, log_likelihood: value and output error, stable
+    network       Network(sizes, activation=..., init=..., rng=...): forward, backward
+    train         sgd(...) -> History
+    gradcheck     numerical_gradient, relative_error, check_gradients
+    diagnostics   layer_statistics, gradient_norms
+
+Importing it seeds nothing and changes no matplotlib settings.
+"""
+from .activations import ACTIVATIONS, Activation, get_activation, sigmoid, sigmoid_prime, softmax
+from .diagnostics import LayerStats, format_layer_statistics, gradient_norms, layer_statistics
+from .gradcheck import GradCheckReport, check_gradients, numerical_gradient, relative_error, verdict
+from .initializers import INITIALIZERS, Initializer, get_initializer
+from .losses import LOSSES, Loss, get_loss
+from .network import Cache, Network
+from .train import History, sgd
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "get_activation", "sigmoid", "sigmoid_prime", "softmax",
+    "INITIALIZERS", "Initializer", "get_initializer",
+    "LOSSES", "Loss", "get_loss",
+    "Network", "Cache",
+    "sgd", "History",
+    "numerical_gradient", "relative_error", "check_gradients", "GradCheckReport", "verdict",
+    "layer_statistics", "gradient_norms", "format_layer_statistics", "LayerStats",
+]

@@ -1,0 +1,288 @@
+"""Gradient checking: compare backprop's gradient with finite differences.
+
+Centred differences. For a scalar function f of an array x and one entry x_i,
+
+    df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h),
+
+whose truncation error is O(h^2) (the forward difference (f(x+h) - f(x))/h is
+only O(h)); round-off adds about eps_machine |f| / h, so the total is smallest
+near h = 1e-5 in float64.
+
+Relative error. Two gradients a and b agree when
+
+    rel_error(a, b) = max_i |a_i - b_i| / max(eps, |a_i| + |b_i|)
+
+is small: dividing by the size of the numbers makes the same threshold mean the
+same thing for a gradient of 1e3 and one of 1e-3. The bands (CS231n):
+
+    < 1e-7          good
+    1e-7 .. 1e-4    acceptable only where the function has kinks (ReLU)
+    1e-4 .. 1e-2    suspicious
+    > 1e-2          wrong
+
+Three ways to check a network, by cost:
+
+* ``mode="full"``: every parameter, two forward passes each (about 24,000 x 2 for
+  [784, 30, 10]): the reference, for small nets;
+* ``mode="subset"``: ``num_checks`` random entries of each parameter array;
+* ``mode="directional"``: for each parameter array, ``num_checks`` random unit
+  directions d: (f(theta + h d) - f(theta - h d)) / 2h against grad . d. Two
+  forward passes per direction check *every* entry of the array at once.
+
+Kinks. For ReLU (kink at 0) or hardtanh (at +-1), a unit whose z crosses the kink
+between theta - h and theta + h makes the finite difference disagree with the
+(one-sided) derivative: a false alarm, not a bug. Each check records how many of
+its evaluations crossed a kink.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import _QUIET, Network, as_targets, check_inputs
+
+__all__ = [
+    "numerical_gradient",
+    "relative_error",
+    "verdict",
+    "BANDS",
+    "ParamCheck",
+    "GradCheckReport",
+    "check_gradients",
+]
+
+#: (upper bound, verdict) in increasing order; the CS231n bands.
+BANDS = (
+    (1e-7, "good"),
+    (1e-4, "ok only with kinks"),
+    (1e-2, "suspicious"),
+    (np.inf, "wrong"),
+)
+
+KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "hardtanh": (-1.0, 1.0)}
+
+
+def verdict(rel_err: float) -> str:
+    """The CS231n band of a relative error ('good', ..., 'wrong'); NaN is 'wrong'."""
+    if not np.isfinite(rel_err):
+        return "wrong"
+    for bound, word in BANDS:
+        if rel_err < bound:
+            return word
+    return "wrong"
+
+
+def relative_error(a, b, eps=1e-12) -> float:
+    """max_i |a_i - b_i| / max(eps, |a_i| + |b_i|).
+
+    ``eps`` only guards the case where both entries are zero (then the error is 0).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
+
+
+def numerical_gradient(f, x, h=1e-5, indices=None, method="centred"):
+    """Finite-difference gradient of the scalar function ``f()`` with respect to ``x``.
+
+    Inputs:
+      f:        a function of no arguments that reads ``x`` (an array changed in
+                place here, entry by entry, and restored exactly afterwards).
+      x:        the float array to perturb.
+      h:        the step, > 0.
+      indices:  optional list of index tuples (or flat indices) to check; default all.
+      method:   "centred" (f(x+h) - f(x-h)) / 2h, or "forward" (f(x+h) - f(x)) / h.
+    Returns: an array like x (all entries) or a 1-D array of len(indices).
+    """
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a finite number > 0, got {h!r}")
+    if method not in ("centred", "forward"):
+        raise ValueError(f"method must be 'centred' or 'forward', got {method!r}")
+    all_entries = indices is None
+    if all_entries:
+        indices = list(np.ndindex(x.shape))
+    else:
+        indices = [np.unravel_index(i, x.shape) if np.isscalar(i) else tuple(i) for i in indices]
+    f0 = f() if method == "forward" else None
+    out = np.empty(len(indices))
+    for k, i in enumerate(indices):
+        old = x[i]
+        x[i] = old + h
+        fp = f()
+        if method == "centred":
+            x[i] = old - h
+            fm = f()
+            out[k] = (fp - fm) / (2 * h)
+        else:
+            out[k] = (fp - f0) / h
+        x[i] = old
+    return out.reshape(x.shape) if all_entries else out
+
+
+@dataclass
+class ParamCheck:
+    """One parameter array's check: how many entries or directions, the worst error."""
+
+    name: str
+    shape: tuple
+    checked: int
+    rel_error: float
+    max_abs_error: float
+    kink_crossings: int = 0
+
+    @property
+    def verdict(self):
+        return verdict(self.rel_error)
+
+
+@dataclass
+class GradCheckReport:
+    """The per-parameter result of :func:`check_gradients`."""
+
+    mode: str
+    h: float
+    params: list = field(default_factory=list)
+
+    @property
+    def max_rel_error(self):
+        return max((p.rel_error for p in self.params), default=0.0)
+
+    @property
+    def kink_crossings(self):
+        return sum(p.kink_crossings for p in self.params)
+
+    def passed(self, tol=1e-7):
+        """True when every parameter's relative error is below ``tol``."""
+        return all(p.rel_error < tol for p in self.params)
+
+    def __str__(self):
+        lines = [f"gradient check ({self.mode}, h={self.h:g}); bands: <1e-7 good, >1e-2 wrong",
+                 f"{'param':<6} {'shape':<12} {'checked':>8} {'rel. error':>11} {'kinks':>6}  verdict"]
+        for p in self.params:
+            lines.append(
+                f"{p.name:<6} {str(p.shape):<12} {p.checked:>8} {p.rel_error:>11.2e} {p.kink_crossings:>6}  {p.verdict}"
+            )
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))
+
+
+def _kink_signature(cache, kinks):
+    """Which side of each kink every hidden unit's z lies on (a hashable summary)."""
+    return [np.searchsorted(kinks, z) for z in cache.zs[:-1]]
+
+
+def check_gradients(
+    net: Network,
+    X,
+    y,
+    *,
+    lmbda=0.0,
+    n=None,
+    mode="subset",
+    num_checks=10,
+    h=1e-5,
+    rng=None,
+    backward=None,
+):
+    """Check ``net``'s backprop gradient (or ``backward``'s) against finite differences.
+
+    Inputs:
+      net, X, y:   the network and a (small) batch; the cost is ``net.loss(X, y, lmbda, n)``.
+      mode:        "full", "subset" or "directional" (see the module docstring).
+      num_checks:  entries ("subset") or directions ("directional") per parameter array.
+      h:           finite-difference step.
+      rng:         numpy.random.Generator, needed for "subset" and "directional".
+      backward:    optional function (net, X, y, lmbda, n) -> (grads_W, grads_b) to
+                   check instead of the network's own backprop (e.g. a student's).
+    Returns: a :class:`GradCheckReport`, one row per parameter W1, b1, W2, ...
+    """
+    if mode not in ("full", "subset", "directional"):
+        raise ValueError(f"mode must be 'full', 'subset' or 'directional', got {mode!r}")
+    if mode != "full" and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator for mode {mode!r}")
+    if isinstance(num_checks, bool) or not isinstance(num_checks, (int, np.integer)) or num_checks < 1:
+        raise ValueError(f"num_checks must be an integer >= 1, got {num_checks!r}")
+    X = check_inputs(X, net.sizes[0], dtype=net.dtype)
+    Y = as_targets(y, X.shape[0], net.sizes[-1], dtype=net.dtype)
+    if backward is None:
+        grads_W, grads_b = net.backward(net.forward(X)[1], Y, lmbda=lmbda, n=n)
+    else:
+        grads_W, grads_b = backward(net, X, Y, lmbda, n)
+    analytic = []
+    for gW, gb in zip(grads_W, grads_b):
+        analytic += [np.asarray(gW), np.asarray(gb)]
+
+    kinks = np.array(KINKS.get(net.activation.name, ()))
+    lmbda_n = 0.0 if not lmbda else lmbda / (n if n is not None else X.shape[0])
+
+    def cost():
+        with np.errstate(**_QUIET):
+            out, cache = net._forward(X)
+            value = net.cost.value(cache.zs[-1], out, Y)
+            if lmbda_n:
+                value += 0.5 * lmbda_n * sum(float(np.sum(W * W)) for W in net.weights)
+        if kinks.size:
+            cost.signatures.append(_kink_signature(cache, kinks))
+        return value
+
+    cost.signatures = []
+
+    report = GradCheckReport(mode=mode, h=h)
+    for (name, param), grad in zip(net.parameters(), analytic):
+        crossings = 0
+        if mode == "directional":
+            numeric, exact = [], []
+            for _ in range(num_checks):
+                d = rng.standard_normal(param.shape)
+                d /= np.linalg.norm(d)
+                saved = param.copy()
+                cost.signatures = []
+                param += h * d
+                fp = cost()
+                param[...] = saved - h * d
+                fm = cost()
+                param[...] = saved
+                crossings += _crossed(cost.signatures) if kinks.size else 0
+                numeric.append((fp - fm) / (2 * h))
+                exact.append(float(np.sum(grad * d)))
+            numeric, exact = np.array(numeric), np.array(exact)
+            checked = num_checks
+        else:
+            if mode == "full":
+                idx = list(np.ndindex(param.shape))
+            else:
+                flat = rng.choice(param.size, size=min(num_checks, param.size), replace=False)
+                idx = [np.unravel_index(i, param.shape) for i in flat]
+            numeric = np.empty(len(idx))
+            for k, i in enumerate(idx):
+                cost.signatures = []
+                numeric[k] = numerical_gradient(cost, param, h=h, indices=[i])[0]
+                crossings += _crossed(cost.signatures) if kinks.size else 0
+            exact = np.array([grad[i] for i in idx])
+            checked = len(idx)
+        report.params.append(
+            ParamCheck(
+                name=name,
+                shape=tuple(param.shape),
+                checked=checked,
+                rel_error=relative_error(numeric, exact),
+                max_abs_error=float(np.max(np.abs(numeric - exact))) if checked else 0.0,
+                kink_crossings=crossings,
+            )
+        )
+    return report
+
+
+def _crossed(signatures):
+    """1 if the two evaluations of a centred difference saw any unit on different kink sides."""
+    if len(signatures) < 2:
+        return 0
+    a, b = signatures[0], signatures[1]
+    return int(any(not np.array_equal(x, y) for x, y in zip(a, b)))

@@ -1,0 +1,337 @@
+"""A fully-connected feed-forward network of any depth, with vectorized backprop.
+
+Shapes and conventions
+----------------------
+``sizes = [n_0, n_1, ..., n_L]`` lists the layer widths, input first. Layer
+l = 1..L has a weight matrix ``W_l`` of shape ``(n_l, n_(l-1))`` and a bias
+``b_l`` of shape ``(n_l,)``. A batch is a matrix ``X`` of shape ``(B, n_0)``,
+one example per row, so the forward pass is, for l = 1..L,
+
+    z_l = a_(l-1) W_l^T + b_l,      a_l = f(z_l),       a_0 = X,
+
+with f the hidden activation and, for the last layer, the output function.
+
+Backprop (the four equations of Nielsen ch. 2, in batch form)
+-------------------------------------------------------------
+With C = (1/B) sum_x C_x + (lmbda / 2n) sum_l ||W_l||^2 and rows of delta the
+per-example errors dC_x/dz:
+
+    delta_L     = cost.delta(z_L, a_L, y)                  (e.g. a_L - y)
+    delta_(l-1) = (delta_l W_l) * f'(z_(l-1))              (elementwise *)
+    dC/dW_l     = delta_l^T a_(l-1) / B  + (lmbda/n) W_l
+    dC/db_l     = sum over the batch of delta_l / B
+
+Every product is a matrix product over the whole batch: there is no Python loop
+over examples.
+
+Overflow is part of the lesson: with std 100 and ReLU, activations can grow past
+float range. The forward and backward passes then return inf or NaN quietly (no
+warning spam); the diagnostics and the trainer report it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import SOFTMAX, Activation, get_activation
+from .initializers import Initializer, get_initializer
+from .losses import Loss, get_loss
+
+__all__ = ["Network", "Cache", "as_targets", "check_inputs"]
+
+_QUIET = dict(over="ignore", invalid="ignore", under="ignore", divide="ignore")
+
+
+@dataclass
+class Cache:
+    """What the forward pass remembers for backprop.
+
+    ``zs[l-1]`` is z_l (B, n_l) for l = 1..L; ``activations[l]`` is a_l, with
+    ``activations[0]`` the input batch X.
+    """
+
+    zs: list
+    activations: list
+
+    @property
+    def output(self):
+        return self.activations[-1]
+
+
+def check_inputs(X, n_in, *, argument="X", dtype=None):
+    """Return X as a 2-D float array of shape (B, n_in), or raise a clear ValueError."""
+    X = np.asarray(X, dtype=dtype)
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"{argument} must be numeric, got dtype {X.dtype}")
+    if X.ndim == 1 and X.shape[0] == n_in:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] != n_in:
+        raise ValueError(
+            f"{argument} must have shape (batch, {n_in}) (one example per row, {n_in} features), got {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{argument} must hold at least one example, got shape {X.shape}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError(f"{argument} contains NaN or inf; every input must be a finite number")
+    return X
+
+
+def as_targets(y, batch, n_out, *, dtype=np.float64, argument="y"):
+    """Targets as a (batch, n_out) float array.
+
+    Accepts one-hot (or real-valued) targets of shape (batch, n_out), or integer
+    class labels of shape (batch,) in 0..n_out-1 (one-hot encoded here). With a
+    single output unit, a (batch,) vector is taken as the target of that unit.
+    """
+    y = np.asarray(y)
+    if y.ndim == 1:
+        if len(y) != batch:
+            raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
+        if n_out == 1:
+            return y.astype(dtype)[:, None]
+        if y.dtype.kind not in "iu" and not np.all(np.mod(y, 1) == 0):
+            raise ValueError(f"{argument} as a 1-D array must hold integer class labels 0..{n_out - 1}")
+        labels = y.astype(np.int64)
+        if labels.min() < 0 or labels.max() >= n_out:
+            raise ValueError(
+                f"{argument} labels must lie in 0..{n_out - 1}, got min {labels.min()} and max {labels.max()}"
+            )
+        onehot = np.zeros((batch, n_out), dtype=dtype)
+        onehot[np.arange(batch), labels] = 1.0
+        return onehot
+    if y.ndim == 2 and y.shape == (batch, n_out):
+        if not np.isfinite(y).all():
+            raise ValueError(f"{argument} contains NaN or inf")
+        return y.astype(dtype, copy=False)
+    raise ValueError(
+        f"{argument} must be integer labels of shape ({batch},) or targets of shape ({batch}, {n_out}), got {y.shape}"
+    )
+
+
+def _check_sizes(sizes):
+    try:
+        values = list(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a list of layer widths (integers >= 1), got {sizes!r}") from None
+    if len(values) < 2:
+        raise ValueError(
+            f"sizes must list at least 2 layer widths (input and output, i.e. depth >= 1), got {sizes!r}"
+        )
+    ints = []
+    for s in values:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer, float, np.floating)) \
+                or not float(s).is_integer() or s < 1:
+            raise ValueError(f"sizes must all be integers >= 1, got {sizes!r}")
+        ints.append(int(s))
+    return ints
+
+
+class Network:
+    """A fully-connected network ``sizes[0] -> ... -> sizes[-1]``.
+
+    Args:
+      sizes:       layer widths, input first, e.g. [784, 30, 10]; at least 2 entries.
+      activation:  hidden activation: a name from ``ACTIVATIONS`` or an Activation.
+      output:      output function; default 'softmax' for the log-likelihood cost,
+                   else 'sigmoid'.
+      cost:        'cross_entropy' (sigmoid outputs), 'log_likelihood' (softmax)
+                   or 'quadratic' (any elementwise output).
+      init:        weight initializer: a name, an Initializer, or a number (a std).
+      bias_init:   bias initializer, chosen independently; default: the one the
+                   weight scheme is published with (N(0,1) for Nielsen's, zeros for
+                   most others).
+      rng:         a numpy.random.Generator; the only source of randomness.
+      dtype:       np.float64 (default) or np.float32.
+
+    Attributes ``weights`` and ``biases`` are lists of arrays; :meth:`parameters`
+    names them ('W1', 'b1', ...) for a gradient checker to perturb in place.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="sigmoid",
+        output=None,
+        cost="cross_entropy",
+        init="nielsen_default",
+        bias_init=None,
+        *,
+        rng,
+        dtype=np.float64,
+    ):
+        self.sizes = _check_sizes(sizes)
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+            )
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.activation: Activation = get_activation(activation)
+        self.cost: Loss = get_loss(cost)
+        if output is None:
+            output = self.cost.output or "sigmoid"
+        self.output: Activation = SOFTMAX if output in ("softmax", SOFTMAX) else get_activation(output, argument="output")
+        if self.cost.output is not None and self.output.name != self.cost.output:
+            raise ValueError(
+                f"output must be {self.cost.output!r} for cost {self.cost.name!r}, got {self.output.name!r}"
+            )
+        if self.cost.output is None and self.output is SOFTMAX:
+            raise ValueError("output 'softmax' needs cost 'log_likelihood'")
+        self.init: Initializer = get_initializer(init, argument="init")
+        self.bias_init: Initializer = get_initializer(
+            self.init.default_bias if bias_init is None else bias_init, argument="bias_init"
+        )
+        self.weights = []
+        self.biases = []
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            self.weights.append(self.init((n_out, n_in), rng, dtype=self.dtype))
+            self.biases.append(self.bias_init((n_out,), rng, fan_in=n_in, dtype=self.dtype))
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def depth(self):
+        """Number of weight layers L (hidden layers + 1)."""
+        return len(self.weights)
+
+    def __repr__(self):
+        return (
+            f"Network({self.sizes}, activation={self.activation.name!r}, output={self.output.name!r}, "
+            f"cost={self.cost.name!r}, init={self.init.name!r}, bias_init={self.bias_init.name!r}, "
+            f"dtype={self.dtype.name})"
+        )
+
+    def parameters(self):
+        """[(name, array), ...] in the order W1, b1, W2, b2, ...: the live arrays, not copies."""
+        out = []
+        for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
+            out += [(f"W{l}", W), (f"b{l}", b)]
+        return out
+
+    def copy(self):
+        """An independent copy (same architecture, copied parameters)."""
+        other = object.__new__(Network)
+        other.__dict__.update(self.__dict__)
+        other.weights = [W.copy() for W in self.weights]
+        other.biases = [b.copy() for b in self.biases]
+        return other
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, X):
+        """Forward pass over a batch.
+
+        Inputs:  X of shape (B, sizes[0]).
+        Returns: (out, cache): out = a_L of shape (B, sizes[-1]); cache holds every z_l, a_l.
+        """
+        X = check_inputs(X, self.sizes[0], dtype=self.dtype)
+        with np.errstate(**_QUIET):
+            return self._forward(X)
+
+    def _forward(self, X):
+        zs, acts = [], [X]
+        a = X
+        last = self.depth - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ W.T
+            z += b
+            a = (self.output if l == last else self.activation).fn(z)
+            zs.append(z)
+            acts.append(a)
+        return a, Cache(zs, acts)
+
+    def feedforward(self, X):
+        """Outputs only, without keeping a cache (for evaluation)."""
+        X = check_inputs(X, self.sizes[0], dtype=self.dtype)
+        with np.errstate(**_QUIET):
+            a = X
+            last = self.depth - 1
+            for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+                z = a @ W.T
+                z += b
+                a = (self.output if l == last else self.activation).fn(z)
+        return a
+
+    # ---------------------------------------------------------------- backward
+    def backward(self, cache, y, lmbda=0.0, n=None):
+        """Gradients of the mean cost (plus the L2 term) by backprop.
+
+        Inputs:
+          cache:  from :meth:`forward` on a batch of B examples.
+          y:      targets for that batch (labels (B,) or one-hot (B, n_out)).
+          lmbda:  L2 strength; the regularized cost adds (lmbda / 2n) sum ||W||^2.
+          n:      training-set size in that term (default: B).
+        Returns: (grads_W, grads_b), lists shaped like ``weights`` and ``biases``.
+        """
+        B = cache.activations[0].shape[0]
+        Y = as_targets(y, B, self.sizes[-1], dtype=self.dtype)
+        lmbda, n = _check_l2(lmbda, n, B)
+        with np.errstate(**_QUIET):
+            return self._backward(cache, Y, lmbda, n)
+
+    def _backward(self, cache, Y, lmbda, n):
+        L = self.depth
+        B = Y.shape[0]
+        zs, acts = cache.zs, cache.activations
+        delta = self.cost.delta(zs[-1], acts[-1], Y, self.output)
+        grads_W = [None] * L
+        grads_b = [None] * L
+        for l in range(L - 1, -1, -1):
+            gW = delta.T @ acts[l]
+            gW /= B
+            if lmbda:
+                gW += (lmbda / n) * self.weights[l]
+            grads_W[l] = gW
+            grads_b[l] = delta.sum(axis=0) / B
+            if l > 0:
+                delta = (delta @ self.weights[l]) * self.activation.prime(zs[l - 1], acts[l])
+        return grads_W, grads_b
+
+    def gradients(self, X, y, lmbda=0.0, n=None):
+        """Forward then backward on (X, y): (grads_W, grads_b) of :meth:`loss`."""
+        _, cache = self.forward(X)
+        return self.backward(cache, y, lmbda=lmbda, n=n)
+
+    # ------------------------------------------------------------- evaluation
+    def loss(self, X, y, lmbda=0.0, n=None):
+        """Mean cost over (X, y), plus (lmbda / 2n) sum ||W_l||^2 when lmbda > 0."""
+        X = check_inputs(X, self.sizes[0], dtype=self.dtype)
+        Y = as_targets(y, X.shape[0], self.sizes[-1], dtype=self.dtype)
+        lmbda, n = _check_l2(lmbda, n, X.shape[0])
+        with np.errstate(**_QUIET):
+            out, cache = self._forward(X)
+            value = self.cost.value(cache.zs[-1], out, Y)
+            if lmbda:
+                value += 0.5 * (lmbda / n) * sum(float(np.sum(W * W)) for W in self.weights)
+        return value
+
+    def predict(self, X):
+        """Predicted class of each row of X (B,): the argmax of the outputs, or, for a
+        single output unit, 1 where the output exceeds 0.5 (0 for identity/tanh outputs)."""
+        out = self.feedforward(X)
+        if out.shape[1] == 1:
+            threshold = 0.5 if self.output.name == "sigmoid" else 0.0
+            return (out[:, 0] > threshold).astype(np.int64)
+        return np.argmax(out, axis=1)
+
+    def accuracy(self, X, y):
+        """Fraction of rows of X whose predicted class equals y (labels or one-hot)."""
+        y = np.asarray(y)
+        if y.ndim == 2:
+            labels = y[:, 0] > (0.5 if self.output.name == "sigmoid" else 0.0) if y.shape[1] == 1 else np.argmax(y, axis=1)
+        else:
+            labels = y
+        pred = self.predict(X)
+        if labels.shape != pred.shape:
+            raise ValueError(f"y must have {len(pred)} labels to match X, got shape {y.shape}")
+        return float(np.mean(pred == labels))
+
+
+def _check_l2(lmbda, n, batch):
+    lmbda = float(lmbda)
+    if not np.isfinite(lmbda) or lmbda < 0:
+        raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda!r}")
+    n = batch if n is None else n
+    if int(n) < 1:
+        raise ValueError(f"n (the training-set size in the L2 term) must be >= 1, got {n!r}")
+    return lmbda, int(n)

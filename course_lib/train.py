@@ -1,0 +1,194 @@
+"""Minibatch stochastic gradient descent with Nielsen's L2 weight decay.
+
+One step on a minibatch of m examples, out of a training set of n:
+
+    W <- (1 - eta lmbda / n) W - (eta / m) sum_x dC_x/dW
+    b <- b - (eta / m) sum_x dC_x/db
+
+This is plain gradient descent on C = C_0 + (lmbda / 2n) sum ||W||^2 (biases are
+not decayed), written as Nielsen's network2.py writes it. The sum over the
+minibatch is one matrix product (see :mod:`course_lib.network`), not a loop.
+
+:func:`sgd` returns a :class:`History`: one entry per epoch for each metric
+asked for in ``monitor``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import _QUIET, Network, as_targets, check_inputs
+
+__all__ = ["sgd", "History", "MONITORS"]
+
+MONITORS = ("train_cost", "train_accuracy", "validation_cost", "validation_accuracy")
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one training run.
+
+    Each list has one entry per completed epoch (empty if not monitored).
+    ``diverged`` is the epoch (1-based) at which the training cost became inf/NaN,
+    if it did; training stops there.
+    """
+
+    train_cost: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    validation_cost: list = field(default_factory=list)
+    validation_accuracy: list = field(default_factory=list)
+    epoch_seconds: list = field(default_factory=list)
+    diverged: int | None = None
+
+    @property
+    def epochs(self):
+        """Number of completed epochs."""
+        return len(self.epoch_seconds)
+
+    def as_dict(self):
+        return {name: list(getattr(self, name)) for name in MONITORS + ("epoch_seconds",)}
+
+
+class _Progress:
+    """A one-line text progress bar on stderr, shown only once a run has taken a while."""
+
+    def __init__(self, total, mode, after=2.0, stream=None):
+        self.total, self.mode, self.after = total, mode, after
+        self.stream = stream or sys.stderr
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def update(self, done, text=""):
+        elapsed = time.perf_counter() - self.start
+        if self.mode is False or (self.mode is None and elapsed < self.after and done < self.total):
+            return
+        if self.mode is None and not self.shown and done >= self.total:
+            return  # a short run finished before the bar was worth showing
+        width = 24
+        filled = int(width * done / self.total)
+        eta = elapsed / done * (self.total - done) if done else 0.0
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {done}/{self.total}"
+            f"  {elapsed:5.1f}s elapsed, ~{eta:4.1f}s left  {text}   "
+        )
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _check_positive(value, argument, integer=False):
+    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
+        kind = "an integer >= 1" if integer else "a finite number > 0"
+        raise ValueError(f"{argument} must be {kind}, got {value!r}")
+
+
+def sgd(
+    net: Network,
+    X,
+    y,
+    *,
+    epochs,
+    batch_size,
+    eta,
+    lmbda=0.0,
+    rng,
+    validation=None,
+    monitor=None,
+    callback=None,
+    progress=None,
+):
+    """Train ``net`` in place by minibatch SGD; return a :class:`History`.
+
+    Inputs:
+      X, y:        training inputs (n, n_in) and targets (labels (n,) or one-hot).
+      epochs:      passes over the data; batch_size: examples per step (m);
+      eta:         learning rate; lmbda: L2 strength (Nielsen's lambda, default 0).
+      rng:         numpy.random.Generator used to shuffle each epoch.
+      validation:  optional (X_val, y_val) for validation metrics.
+      monitor:     names from MONITORS to record each epoch; default: validation
+                   cost and accuracy if validation is given, else the training cost.
+      callback:    callback(epoch, history, net) after each epoch (e.g. a live plot);
+                   if it returns True, training stops.
+      progress:    True/False to force the progress bar on/off; None (default)
+                   shows it once the run has taken more than 2 seconds.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    _check_positive(epochs, "epochs", integer=True)
+    _check_positive(batch_size, "batch_size", integer=True)
+    _check_positive(eta, "eta")
+    if isinstance(lmbda, bool) or not np.isfinite(lmbda) or lmbda < 0:
+        raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda!r}")
+    X = np.ascontiguousarray(check_inputs(X, net.sizes[0], dtype=net.dtype))
+    n = X.shape[0]
+    Y = as_targets(y, n, net.sizes[-1], dtype=net.dtype)
+    if validation is not None:
+        try:
+            X_val, y_val = validation
+        except (TypeError, ValueError):
+            raise ValueError("validation must be a pair (X_val, y_val)") from None
+        X_val = check_inputs(X_val, net.sizes[0], dtype=net.dtype, argument="validation X")
+        as_targets(y_val, X_val.shape[0], net.sizes[-1], argument="validation y")
+    if monitor is None:
+        monitor = ("validation_cost", "validation_accuracy") if validation is not None else ("train_cost",)
+    monitor = tuple(monitor)
+    for name in monitor:
+        if name not in MONITORS:
+            raise ValueError(f"monitor entries must be among {MONITORS}, got {name!r}")
+        if name.startswith("validation") and validation is None:
+            raise ValueError(f"monitor asks for {name!r} but no validation=(X_val, y_val) was given")
+
+    history = History()
+    bar = _Progress(epochs, progress)
+    decay = 1.0 - eta * lmbda / n
+    try:
+        with np.errstate(**_QUIET):
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                order = rng.permutation(n)
+                Xs, Ys = X[order], Y[order]
+                for k in range(0, n, batch_size):
+                    _step(net, Xs[k:k + batch_size], Ys[k:k + batch_size], eta, decay)
+                history.epoch_seconds.append(time.perf_counter() - start)
+                _record(net, history, monitor, X, Y, validation, lmbda, n)
+                summary = "  ".join(f"{m} {getattr(history, m)[-1]:.4g}" for m in monitor)
+                bar.update(epoch, summary)
+                if not all(np.isfinite(W).all() for W in net.weights):
+                    history.diverged = epoch
+                    break
+                if callback is not None and callback(epoch, history, net):
+                    break
+    finally:
+        bar.close()
+    return history
+
+
+def _step(net, Xb, Yb, eta, decay):
+    """One SGD step on a minibatch (rows of Xb, Yb), in place."""
+    _, cache = net._forward(Xb)
+    grads_W, grads_b = net._backward(cache, Yb, 0.0, 1)
+    for W, b, gW, gb in zip(net.weights, net.biases, grads_W, grads_b):
+        if decay != 1.0:
+            W *= decay
+        W -= eta * gW
+        b -= eta * gb
+
+
+def _record(net, history, monitor, X, Y, validation, lmbda, n):
+    for name in monitor:
+        if name == "train_cost":
+            history.train_cost.append(net.loss(X, Y, lmbda=lmbda, n=n))
+        elif name == "train_accuracy":
+            history.train_accuracy.append(net.accuracy(X, np.argmax(Y, axis=1)))
+        elif name == "validation_cost":
+            history.validation_cost.append(net.loss(*validation, lmbda=lmbda, n=n))
+        elif name == "validation_accuracy":
+            history.validation_accuracy.append(net.accuracy(*validation))
