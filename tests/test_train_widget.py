@@ -1,0 +1,126 @@
+"""Tests for course_lib.train_widget: settings, training on a tiny subset, and the widget
+driven without a browser (button.click() runs the handler in this process)."""
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_lib import train_widget as tw  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def subset():
+    rng = np.random.default_rng(11)
+    prototypes = (rng.random((10, 784)) < 0.15).astype(float)
+
+    def draw(m):
+        y = rng.integers(0, 10, m)
+        return np.clip(prototypes[y] + rng.normal(0, 0.3, (m, 784)), 0, 1), y
+
+    return draw(300), draw(100)
+
+
+def test_settings_validate_their_ranges():
+    tw.TrainSettings(init="custom", std=0.0)  # std 0 is legal (symmetric start)
+    tw.TrainSettings(hidden_layers=tw.MAX_HIDDEN_LAYERS, width=tw.MAX_WIDTH, epochs=tw.MAX_EPOCHS)
+    for kwargs, word in [(dict(std=-1.0), "std"), (dict(std=float("nan")), "std"), (dict(hidden_layers=0), "hidden_layers"),
+                         (dict(hidden_layers=tw.MAX_HIDDEN_LAYERS + 1), "hidden_layers"), (dict(width=0), "width"),
+                         (dict(epochs=0), "epochs"), (dict(init="bogus"), "init"), (dict(bias_init="ones"), "bias_init"),
+                         (dict(width=2.5), "width")]:
+        with pytest.raises(ValueError, match=word):
+            tw.TrainSettings(**kwargs)
+
+
+def test_first_layer_std_closed_forms():
+    assert tw.TrainSettings(init="nielsen_large").first_layer_std() == 1.0
+    assert math.isclose(tw.TrainSettings(init="nielsen_default").first_layer_std(), 1 / 28)  # 1/sqrt(784)
+    assert math.isclose(tw.TrainSettings(init="he_normal").first_layer_std(), math.sqrt(2 / 784))
+    assert math.isclose(tw.TrainSettings(init="xavier_normal", width=30).first_layer_std(), math.sqrt(2 / 814))
+    custom = tw.TrainSettings(init="custom", std=0.3)
+    assert custom.weight_init == 0.3 and custom.first_layer_std() == 0.3
+    assert tw.TrainSettings(hidden_layers=3, width=20).sizes() == [784, 20, 20, 20, 10]
+
+
+def test_train_subset_is_deterministic_and_calls_back_each_epoch(subset):
+    train, val = subset
+    seen = []
+    s = tw.TrainSettings(epochs=3, width=10)
+    a = tw.train_subset(s, train, val, seed=1, on_epoch=lambda run: seen.append(run.epochs))
+    b = tw.train_subset(s, train, val, seed=1)
+    assert seen == [0, 1, 2, 3]
+    assert a.accuracy == b.accuracy and a.cost == b.cost
+    assert a.finished and not a.stopped_early and len(a.accuracy) == 4
+    assert a.accuracy[-1] > 50  # learns the 10 prototypes (chance: 10%)
+
+
+def test_time_budget_stops_between_epochs(subset):
+    train, val = subset
+    run = tw.train_subset(tw.TrainSettings(epochs=5, width=10), train, val, time_budget=1e-6)
+    assert run.stopped_early and run.epochs == 1 and not run.finished
+    with pytest.raises(ValueError, match="time_budget"):
+        tw.train_subset(tw.TrainSettings(), train, val, time_budget=0)
+
+
+def test_extreme_settings_run_quietly_with_finite_costs(subset):
+    """std 100 and depth 8 saturate everything; it must still run (RuntimeWarnings are errors
+    in pytest) and report large but finite costs."""
+    train, val = subset
+    run = tw.train_subset(tw.TrainSettings(init="custom", std=100.0, hidden_layers=8, width=10, epochs=2),
+                          train, val)
+    assert np.all(np.isfinite(run.cost)) and run.cost[0] > 10
+    zero = tw.train_subset(tw.TrainSettings(init="custom", std=0.0, epochs=1, width=10), train, val)
+    assert np.all(np.isfinite(zero.cost))
+
+
+def test_widget_button_trains_and_draws_the_curve(subset):
+    train, val = subset
+    reference = [tw.train_subset(tw.TrainSettings(epochs=2, width=10), train, val, label="new (reference)")]
+    w = tw.train_widget(train, val, reference=reference, time_budget=30)
+    assert w.button.description == "Train"
+    assert "train-curve" in w.curve._dom_classes
+    assert w.std.disabled  # custom std only matters for "custom"
+    before = bytes(w.curve.value)
+    assert before.startswith(PNG)
+    w.init.value = "custom"
+    assert not w.std.disabled
+    w.std.value = 0.5
+    w.depth.value = 2
+    w.width.value = 10
+    w.epochs.value = 3
+    w.button.click()
+    run = w.last_run
+    assert run is not None and run.settings == tw.TrainSettings(init="custom", std=0.5, hidden_layers=2,
+                                                                width=10, epochs=3)
+    assert w.progress.value == w.progress.max == 3
+    assert bytes(w.curve.value).startswith(PNG) and bytes(w.curve.value) != before
+    assert "done" in w.status.value and f"{run.accuracy[-1]:.1f}%" in w.status.value
+    assert not w.button.disabled
+
+
+def test_widget_redraws_are_throttled(subset, monkeypatch):
+    train, val = subset
+    w = tw.TrainWidget(train, val, redraw_interval=1e9, time_budget=30)
+    calls = []
+    original = w._live.update
+    monkeypatch.setattr(w._live, "update", lambda run, epochs: calls.append(run.epochs) or original(run, epochs))
+    w.epochs.value = 4
+    w.width.value = 10
+    w.train()
+    assert calls == [0, 4]  # the untrained start and the end, nothing between
+
+
+def test_plot_subset_runs_draws_runs_and_references(subset):
+    train, val = subset
+    run = tw.train_subset(tw.TrainSettings(epochs=2, width=10), train, val)
+    fig = tw.plot_subset_runs([run], reference=[run], epochs=5)
+    ax_acc, ax_cost = fig.axes
+    assert len(ax_acc.get_lines()) == 2 and len(ax_cost.get_lines()) == 2
+    assert ax_cost.get_yscale() == "log" and ax_acc.get_xlim() == (0.5, 5.5)
+    np.testing.assert_allclose(ax_acc.get_lines()[1].get_ydata(), run.accuracy[1:])
+    assert tw.figure_png(fig).startswith(PNG)
