@@ -242,10 +242,13 @@ class Network:
 
     def feedforward(self, X):
         """Outputs only, without keeping a cache (for evaluation)."""
-        X = check_inputs(X, self.sizes[0], dtype=self.dtype)
+        return self._feedforward(check_inputs(X, self.sizes[0], dtype=self.dtype))
+
+    def _feedforward(self, X):
+        """feedforward on an already-checked X: the evaluation hot path."""
+        last = self.depth - 1
         with np.errstate(**_QUIET):
             a = X
-            last = self.depth - 1
             for l, (W, b) in enumerate(zip(self.weights, self.biases)):
                 z = a @ W.T
                 z += b
@@ -298,6 +301,10 @@ class Network:
         X = check_inputs(X, self.sizes[0], dtype=self.dtype)
         Y = as_targets(y, X.shape[0], self.sizes[-1], dtype=self.dtype)
         lmbda, n = _check_l2(lmbda, n, X.shape[0])
+        return self._cost(X, Y, lmbda, n)
+
+    def _cost(self, X, Y, lmbda, n):
+        """loss on checked inputs: X (B, n_in), targets Y (B, n_out), lmbda >= 0, n >= 1."""
         with np.errstate(**_QUIET):
             out, cache = self._forward(X)
             value = self.cost.value(cache.zs[-1], out, Y)
@@ -308,20 +315,30 @@ class Network:
     def predict(self, X):
         """Predicted class of each row of X (B,): the argmax of the outputs, or, for a
         single output unit, 1 where the output exceeds 0.5 (0 for identity/tanh outputs)."""
-        out = self.feedforward(X)
+        return self._predict(check_inputs(X, self.sizes[0], dtype=self.dtype))
+
+    def _predict(self, X):
+        out = self._feedforward(X)
         if out.shape[1] == 1:
-            threshold = 0.5 if self.output.name == "sigmoid" else 0.0
-            return (out[:, 0] > threshold).astype(np.int64)
+            return (out[:, 0] > self._threshold).astype(np.int64)
         return np.argmax(out, axis=1)
+
+    @property
+    def _threshold(self):
+        """Where a single output unit's class switches: 0.5 for sigmoid, else 0."""
+        return 0.5 if self.output.name == "sigmoid" else 0.0
 
     def accuracy(self, X, y):
         """Fraction of rows of X whose predicted class equals y (labels or one-hot)."""
+        return self._accuracy(check_inputs(X, self.sizes[0], dtype=self.dtype), y)
+
+    def _accuracy(self, X, y):
         y = np.asarray(y)
         if y.ndim == 2:
-            labels = y[:, 0] > (0.5 if self.output.name == "sigmoid" else 0.0) if y.shape[1] == 1 else np.argmax(y, axis=1)
+            labels = y[:, 0] > self._threshold if y.shape[1] == 1 else np.argmax(y, axis=1)
         else:
             labels = y
-        pred = self.predict(X)
+        pred = self._predict(X)
         if labels.shape != pred.shape:
             raise ValueError(f"y must have {len(pred)} labels to match X, got shape {y.shape}")
         return float(np.mean(pred == labels))
