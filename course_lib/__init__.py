@@ -9,6 +9,7 @@ One module per concern (see each module's docstring for the math):
     train         sgd(...) -> History
     gradcheck     numerical_gradient, relative_error, check_gradients
     diagnostics   layer_statistics, gradient_norms
+    data          load_mnist (verified, cached), spiral, circles, saturation_input
 
 Importing it seeds nothing and changes no matplotlib settings.
 """
@@ -22,6 +23,18 @@ from .train import History, sgd
 
 __version__ = "0.1.0"
 
+# The data names are imported on first use, so that `python -m course_lib.data` does not find
+# course_lib.data already imported (runpy would warn about it).
+_DATA_NAMES = ("load_mnist", "prepare_mnist", "MNIST", "LabeledData", "one_hot", "saturation_input", "spiral", "circles")
+
+
+def __getattr__(name):
+    if name in _DATA_NAMES:
+        from . import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "sigmoid", "sigmoid_prime", "softmax",
     "INITIALIZERS", "Initializer", "get_initializer",
@@ -30,4 +43,5 @@ __all__ = [
     "sgd", "History",
     "numerical_gradient", "relative_error", "check_gradients", "GradCheckReport", "verdict",
     "layer_statistics", "gradient_norms", "format_layer_statistics", "LayerStats",
+    *_DATA_NAMES,
 ]
