@@ -1,6 +1,6 @@
 """How fast does course_lib train, next to what it could be?
 
-Run from the repository root with one command (about a minute on 2 cores):
+Run from the repository root with one command (about a minute and a half on 2 quiet cores):
 
     make bench                    # = .venv/bin/python benchmarks/bench_training.py
     .venv/bin/python benchmarks/bench_training.py --repeats 3 --threads 1 --json bench.json
@@ -18,13 +18,16 @@ contender alike, and the *ratios* stay meaningful on a shared machine):
     - ``vector``: a minimal hand-vectorized numpy step (one matrix product per layer
       over the minibatch, plain numpy expressions), in the same dtype as course_lib;
   and ``products``: an epoch that does only the step's matrix products, a floor no
-  numpy implementation can beat;
+  numpy implementation can beat. ``course`` is the epoch as ``sgd`` times it
+  (``History.epoch_seconds``); ``sgd call`` is the whole ``sgd(..., epochs=1)`` call,
+  which also checks the data once (every entry finite) and one-hot encodes the labels;
 * the evaluation of 10,000 images (``net.accuracy``) against the book's per-example
   ``evaluate`` loop;
-* one gradient check of [784, 30, 10] on 100 examples (``check_gradients``, subset and
-  directional modes) and a full per-parameter check of a small net;
-* one redraw of the activation-histogram figure of the widgets, when
-  ``benchmarks/bench_widgets.py`` provides it.
+* one gradient check of [784, 30, 10] (``check_gradients`` with its defaults, subset
+  and directional modes) on 10 examples, as notebook 03 runs it, and on 100; and a
+  full per-parameter check of a small net;
+* one redraw of the activation-histogram figure of the widgets
+  (``course_lib.widgets.HistogramExplorer.update``).
 
 BLAS threads are pinned with threadpoolctl (the OPENBLAS_* environment is left alone),
 and everything is reported for 1 and 2 threads. The data are synthetic (uniform
@@ -196,7 +199,7 @@ def bench_training(data, threads, repeats, sizes, batches, out):
         for batch in batches:
             start_net = Network(size, rng=np.random.default_rng(1))
             loop_times = []
-            times = {np.dtype(d).name: {"vector": [], "course": [], "products": []} for d in DTYPES}
+            times = {np.dtype(d).name: {"vector": [], "course": [], "call": [], "products": []} for d in DTYPES}
             for r in range(repeats):
                 # the book's loop, float64, on N_LOOP examples
                 W = [w.copy() for w in start_net.weights]
@@ -215,17 +218,20 @@ def bench_training(data, threads, repeats, sizes, batches, out):
                     net = Network(size, rng=np.random.default_rng(1), dtype=dtype)
                     for p, p0 in zip(net.parameters(), start_net.parameters()):
                         p[1][...] = p0[1]
+                    start = time.perf_counter()
                     history = sgd(net, X, labels, epochs=1, batch_size=batch, eta=ETA, lmbda=LMBDA,
                                   rng=np.random.default_rng(r), monitor=(), progress=False)
+                    times[name]["call"].append(time.perf_counter() - start)
                     times[name]["course"].append(history.epoch_seconds[0])
             loop = median(loop_times)
             for name, t in times.items():
                 vector, course, products = median(t["vector"]), median(t["course"]), median(t["products"])
+                call = median(t["call"])
                 rows.append(dict(threads=threads, net=size, batch=batch, dtype=name, loop=loop,
-                                 vector=vector, course=course, products=products,
+                                 vector=vector, course=course, sgd_call=call, products=products,
                                  ratio_course_vector=course / vector, ratio_loop_course=loop / course))
                 out(f"  {str(size):<14} {batch:>5} {name:<8} {loop:>7.2f}s {vector:>8.3f}s {course:>8.3f}s"
-                    f" {products:>8.3f}s {course / vector:>8.2f} {loop / course:>8.1f}x {loop / vector:>8.1f}x")
+                    f" {call:>8.3f}s {products:>8.3f}s {course / vector:>8.2f} {loop / course:>8.1f}x {loop / vector:>8.1f}x")
     return rows
 
 
@@ -249,41 +255,45 @@ def bench_evaluation(data, threads, repeats, out):
 
 
 def bench_gradcheck(data, threads, repeats, out):
+    """check_gradients of [784, 30, 10] with its defaults (10 entries or directions per
+    parameter array) on 10 examples, as notebook 03 runs it, and on 100; then the full
+    per-parameter check of a small net."""
     rows = []
     net = Network([784, 30, 10], rng=np.random.default_rng(1))
-    X, labels = data["X_test"][:100], data["y_test"][:100]
-    for mode in ("subset", "directional"):
-        t = median([timed(lambda: check_gradients(net, X, labels, mode=mode, rng=np.random.default_rng(0)))
-                    for _ in range(repeats * 2)])
-        rows.append(dict(threads=threads, net=[784, 30, 10], examples=100, mode=mode, seconds=t))
-        out(f"  check_gradients [784, 30, 10], 100 examples, mode={mode!r:<14} {t * 1e3:7.1f} ms  (target < 50 ms)")
+    for examples in (10, 100):
+        X, labels = data["X_test"][:examples], data["y_test"][:examples]
+        for mode in ("subset", "directional"):
+            t = median([timed(lambda: check_gradients(net, X, labels, mode=mode, rng=np.random.default_rng(0)))
+                        for _ in range(repeats * 2)])
+            rows.append(dict(threads=threads, net=[784, 30, 10], examples=examples, mode=mode, seconds=t))
+            out(f"  check_gradients [784, 30, 10], {examples:>3} examples, mode={mode!r:<14} {t * 1e3:7.1f} ms"
+                f"  (target < 50 ms)")
     small = Network([20, 10, 5], rng=np.random.default_rng(1))
     Xs = np.random.default_rng(2).random((20, 20))
     ys = np.arange(20) % 5
     t = median([timed(lambda: check_gradients(small, Xs, ys, mode="full")) for _ in range(repeats)])
     n_params = sum(p.size for _, p in small.parameters())
     rows.append(dict(threads=threads, net=[20, 10, 5], examples=20, mode="full", seconds=t))
-    out(f"  check_gradients [20, 10, 5], 20 examples, mode='full' ({n_params} parameters) {t * 1e3:7.1f} ms")
+    out(f"  check_gradients [20, 10, 5],     20 examples, mode='full' ({n_params} parameters) {t * 1e3:7.1f} ms")
     return rows
 
 
 def bench_widgets(repeats, out):
-    """One redraw of the widgets' activation-histogram figure, timed by bench_widgets.py if it offers it."""
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
+    """One redraw of the widgets' activation-histogram figure: HistogramExplorer.update,
+    which recomputes the forward pass, redraws the figure and encodes the PNG the
+    widget shows (benchmarks/bench_widgets.py times the widgets in more detail)."""
     try:
-        import bench_widgets  # written alongside course_lib/widgets.py
+        from course_lib.widgets import HistogramExplorer
     except ImportError as error:
-        out(f"  GAP: no benchmarks/bench_widgets.py to import ({error}); histogram redraw not timed")
+        out(f"  GAP: course_lib.widgets.HistogramExplorer not importable ({error}); histogram redraw not timed")
         return None
-    finally:
-        sys.path.remove(str(here))
-    redraw = getattr(bench_widgets, "time_histogram_redraw", None)
-    if redraw is None:
-        out("  GAP: benchmarks/bench_widgets.py has no time_histogram_redraw(); histogram redraw not timed")
-        return None
-    seconds = redraw(repeats=repeats)
-    out(f"  activation-histogram redraw (bench_widgets.time_histogram_redraw): {seconds * 1e3:.1f} ms")
+    explorer = HistogramExplorer(rng=np.random.default_rng(0))
+    stds = [0.5, 1.0, 2.0, 4.0, 0.25, 1.5]
+    explorer.update(std=stds[-1])  # the first draw builds the figure; time the redraws
+    seconds = median([timed(lambda: explorer.update(std=stds[i % len(stds)])) for i in range(max(3, repeats))])
+    p = explorer.params
+    out(f"  activation-histogram redraw, HistogramExplorer.update(std=...) ({p['activation']}, depth {p['depth']},"
+        f" width {p['width']}, {explorer.n_samples} samples): {seconds * 1e3:.0f} ms")
     return seconds
 
 
@@ -311,7 +321,8 @@ def check_targets(rows, gradcheck_rows, eval_rows, out):
             continue
         ok = r["seconds"] < 0.05
         missed += not ok
-        out(f"  {'met   ' if ok else 'MISSED'} gradient check {r['mode']:<12} {r['threads']} thread(s):"
+        out(f"  {'met   ' if ok else 'MISSED'} gradient check {r['mode']:<12} {r['examples']:>3} examples"
+            f" {r['threads']} thread(s):"
             f" {r['seconds'] * 1e3:6.1f} ms (target < 50 ms)")
     return missed
 
@@ -331,7 +342,7 @@ def make_data():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement; the median is reported (default 5)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the median is reported (default 3)")
     parser.add_argument("--threads", default="1,2", help="BLAS thread counts to pin, comma-separated (default 1,2)")
     parser.add_argument("--quick", action="store_true", help="[784, 30, 10] only, 3 repeats")
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
@@ -364,7 +375,7 @@ def main(argv=None):
             out(f"\n== BLAS threads: {threads} ==")
             out(f"One epoch of {N_TRAIN:,} examples, eta {ETA}, lmbda {LMBDA}; median of {repeats}"
                 f" (loop timed on {N_LOOP:,} examples and scaled)")
-            out(f"  {'net':<14} {'batch':>5} {'dtype':<8} {'loop':>8} {'vector':>9} {'course':>9} {'products':>9}"
+            out(f"  {'net':<14} {'batch':>5} {'dtype':<8} {'loop':>8} {'vector':>9} {'course':>9} {'sgd call':>9} {'products':>9}"
                 f" {'crs/vec':>8} {'loop/crs':>9} {'loop/vec':>9}")
             results["training"] += bench_training(data, threads, repeats, sizes, BATCHES, out)
             results["evaluation"] += bench_evaluation(data, threads, repeats, out)

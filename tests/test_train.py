@@ -334,3 +334,35 @@ def test_bad_arguments_are_clear_errors(kwargs, match, rng):
 def test_bad_data_are_clear_errors(X, y, match, rng):
     with pytest.raises(ValueError, match=match):
         sgd(Network([4, 5, 3], rng=rng), X, y, epochs=1, batch_size=5, eta=0.1, rng=rng)
+
+
+# --------------------------------------------------------------------------- the evaluation hot paths
+@pytest.mark.parametrize("activation, cost", [("sigmoid", "cross_entropy"), ("tanh", "log_likelihood"),
+                                              ("relu", "log_likelihood"), ("softsign", "quadratic")])
+def test_forward_and_feedforward_compute_the_library_activations_bit_for_bit(activation, cost, rng):
+    # Network computes sigmoid/tanh/relu/softmax in place; the bits must be those of
+    # course_lib.activations applied to the same z.
+    net = Network([6, 9, 8, 4], activation=activation, cost=cost, init=3.0, rng=rng)
+    X = rng.standard_normal((25, 6))
+    out, cache = net.forward(X)
+    for l, (z, a) in enumerate(zip(cache.zs, cache.activations[1:])):
+        f = net.output if l == net.depth - 1 else net.activation
+        np.testing.assert_array_equal(a, f.fn(z))
+        assert a is not z or f.name == "identity"  # the cache keeps z and a apart
+    np.testing.assert_array_equal(net.feedforward(X), out)
+
+
+def test_data_check_accepts_huge_finite_values_and_rejects_nan_and_inf():
+    from course_lib.network import check_inputs
+
+    huge = np.full((4, 3), 1e308)  # its sum overflows, yet every entry is finite
+    assert check_inputs(huge, 3) is huge
+    for bad in (np.nan, np.inf, -np.inf):
+        X = np.ones((4, 3))
+        X[2, 1] = bad
+        with pytest.raises(ValueError, match="NaN or inf"):
+            check_inputs(X, 3)
+    X = np.full((4, 3), 1e308)
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        check_inputs(X, 3)
