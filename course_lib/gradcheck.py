@@ -13,7 +13,11 @@ Relative error. Two gradients a and b agree when
     rel_error(a, b) = max_i |a_i - b_i| / max(eps, |a_i| + |b_i|)
 
 is small: dividing by the size of the numbers makes the same threshold mean the
-same thing for a gradient of 1e3 and one of 1e-3. The bands (CS231n):
+same thing for a gradient of 1e3 and one of 1e-3. Two other formulas are in common
+use (see :data:`RELATIVE_ERRORS`): deeplearning.ai's whole-vector
+||a - b|| / (||a|| + ||b||) (:func:`relative_error_norm`), which large entries
+dominate, and the textbook max_i |a_i - b_i| / max(|a_i|, |b_i|)
+(:func:`relative_error_maxabs`), within a factor 2 of the one above. The bands (CS231n):
 
     < 1e-7          good
     1e-7 .. 1e-4    acceptable only where the function has kinks (ReLU)
@@ -32,7 +36,11 @@ Three ways to check a network, by cost:
 Kinks. For ReLU (kink at 0) or hardtanh (at +-1), a unit whose z crosses the kink
 between theta - h and theta + h makes the finite difference disagree with the
 (one-sided) derivative: a false alarm, not a bug. Each check records how many of
-its evaluations crossed a kink.
+its evaluations crossed a kink, and its worst error over the evaluations that did
+not (``rel_error_without_kinks``): a large error that vanishes there is a kink.
+
+:func:`h_sweep` computes the error of a finite difference for a range of steps h,
+the experiment that shows truncation (falls as h^2) against round-off (grows as 1/h).
 """
 from __future__ import annotations
 
@@ -45,6 +53,10 @@ from .network import _QUIET, Network, as_targets, check_inputs
 __all__ = [
     "numerical_gradient",
     "relative_error",
+    "relative_error_norm",
+    "relative_error_maxabs",
+    "RELATIVE_ERRORS",
+    "h_sweep",
     "verdict",
     "BANDS",
     "ParamCheck",
@@ -78,13 +90,87 @@ def relative_error(a, b, eps=1e-12) -> float:
 
     ``eps`` only guards the case where both entries are zero (then the error is 0).
     """
+    a, b = _same_shape(a, b)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
+
+
+def relative_error_norm(a, b, eps=1e-12) -> float:
+    """||a - b|| / max(eps, ||a|| + ||b||), Euclidean norms over all entries.
+
+    The formula of deeplearning.ai's gradient-checking lab. One number for the
+    whole vector: entries with large gradients dominate it, so an error confined to
+    a few small entries (one layer's biases, say) is diluted, while round-off on
+    tiny entries, which inflates the elementwise formulas, is harmless.
+    """
+    a, b = _same_shape(a, b)
+    if a.size == 0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / max(eps, np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def relative_error_maxabs(a, b, eps=1e-12) -> float:
+    """max_i |a_i - b_i| / max(eps, |a_i|, |b_i|): the textbook relative error.
+
+    Since max(|a_i|, |b_i|) <= |a_i| + |b_i| <= 2 max(|a_i|, |b_i|), it lies between
+    :func:`relative_error` and twice it; a sign flip gives 2 here, 1 there.
+    """
+    a, b = _same_shape(a, b)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(eps, np.maximum(np.abs(a), np.abs(b)))))
+
+
+def _same_shape(a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
+    return a, b
+
+
+#: The relative-error formulas in common use: CS231n's elementwise one (the default
+#: here), deeplearning.ai's whole-vector norm ratio, the textbook elementwise one.
+RELATIVE_ERRORS = {
+    "cs231n": relative_error,
+    "norm": relative_error_norm,
+    "maxabs": relative_error_maxabs,
+}
+
+
+def h_sweep(f, x, exact, hs, *, index=None, method="centred", error="abs"):
+    """The error of a finite-difference derivative for each step in ``hs``.
+
+    Inputs:
+      f, x:    as in :func:`numerical_gradient` (``f()`` reads the array ``x``).
+      exact:   the true derivative: a number (with ``index``) or an array like x.
+      hs:      the steps to try, each > 0 (e.g. ``np.logspace(-1, -12, 45)``).
+      index:   one entry of x (a flat index or a tuple); default every entry.
+      method:  "centred" or "forward".
+      error:   "abs" (max |numeric - exact|) or a name in :data:`RELATIVE_ERRORS`.
+    Returns: a float array, one error per h.
+
+    For a smooth f the centred error is about |f'''| h^2 / 6 (truncation) plus
+    eps_machine |f| / h (round-off), the forward error |f''| h / 2 + 2 eps |f| / h.
+    """
+    hs = np.asarray(hs, dtype=np.float64)
+    if hs.ndim != 1 or hs.size == 0 or not (np.isfinite(hs).all() and (hs > 0).all()):
+        raise ValueError(f"hs must be a non-empty 1-D list of finite numbers > 0, got {hs!r}")
+    if error != "abs" and error not in RELATIVE_ERRORS:
+        raise ValueError(f"error must be 'abs' or one of {sorted(RELATIVE_ERRORS)}, got {error!r}")
+    indices = None if index is None else [index]
+    exact = np.asarray(exact, dtype=np.float64).reshape(-1)
+    out = np.empty(hs.size)
+    for k, h in enumerate(hs):
+        numeric = np.asarray(numerical_gradient(f, x, h=h, indices=indices, method=method)).reshape(-1)
+        if numeric.shape != exact.shape:
+            raise ValueError(f"exact must have {numeric.size} entries, got {exact.size}")
+        if error == "abs":
+            out[k] = float(np.max(np.abs(numeric - exact)))
+        else:
+            out[k] = RELATIVE_ERRORS[error](numeric, exact)
+    return out
 
 
 def numerical_gradient(f, x, h=1e-5, indices=None, method="centred"):
@@ -126,7 +212,16 @@ def numerical_gradient(f, x, h=1e-5, indices=None, method="centred"):
 
 @dataclass
 class ParamCheck:
-    """One parameter array's check: how many entries or directions, the worst error."""
+    """One parameter array's check: how many entries or directions, the worst error.
+
+    ``rel_error_without_kinks`` is the worst error over the entries (or directions)
+    whose two evaluations saw no unit cross a kink: equal to ``rel_error`` when
+    none crossed, 0.0 when all did. ``numeric`` and ``analytic`` keep the compared
+    values (1-D, one per entry or direction checked), ``crossed`` which of them
+    crossed a kink and ``indices`` the flat indices of the entries checked (None
+    for directions), so that :meth:`error` can apply any formula of
+    :data:`RELATIVE_ERRORS` to the same numbers.
+    """
 
     name: str
     shape: tuple
@@ -134,10 +229,25 @@ class ParamCheck:
     rel_error: float
     max_abs_error: float
     kink_crossings: int = 0
+    rel_error_without_kinks: float | None = None
+    numeric: np.ndarray | None = field(default=None, repr=False)
+    analytic: np.ndarray | None = field(default=None, repr=False)
+    crossed: np.ndarray | None = field(default=None, repr=False)
+    indices: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def verdict(self):
         return verdict(self.rel_error)
+
+    def error(self, formula="cs231n", *, without_kinks=False):
+        """This parameter's error by ``formula`` (a name in :data:`RELATIVE_ERRORS`),
+        optionally over the evaluations that crossed no kink only."""
+        if formula not in RELATIVE_ERRORS:
+            raise ValueError(f"formula must be one of {sorted(RELATIVE_ERRORS)}, got {formula!r}")
+        if self.numeric is None:
+            raise ValueError(f"{self.name}: this check kept no values (numeric/analytic are None)")
+        keep = slice(None) if not without_kinks or self.crossed is None else ~self.crossed
+        return RELATIVE_ERRORS[formula](self.numeric[keep], self.analytic[keep])
 
 
 @dataclass
@@ -155,6 +265,60 @@ class GradCheckReport:
     @property
     def kink_crossings(self):
         return sum(p.kink_crossings for p in self.params)
+
+    @property
+    def max_rel_error_without_kinks(self):
+        """The worst error once the evaluations that crossed a kink are set aside."""
+        return max(
+            (p.rel_error if p.rel_error_without_kinks is None else p.rel_error_without_kinks
+             for p in self.params),
+            default=0.0,
+        )
+
+    def max_error(self, formula="cs231n", *, without_kinks=False):
+        """The worst per-parameter error by ``formula`` (see :meth:`ParamCheck.error`)."""
+        return max((p.error(formula, without_kinks=without_kinks) for p in self.params), default=0.0)
+
+    def overall_error(self, formula="norm"):
+        """One error for all parameters together, their checked values concatenated
+        into one vector (deeplearning.ai's way: a bug in a small parameter array
+        is diluted by the large ones)."""
+        if not self.params:
+            return 0.0
+        numeric = np.concatenate([p.numeric for p in self.params])
+        analytic = np.concatenate([p.analytic for p in self.params])
+        return RELATIVE_ERRORS[formula](numeric, analytic)
+
+    def compare_with(self, grads_W, grads_b):
+        """The same finite differences against other analytic gradients.
+
+        Returns a new report whose numeric values (and kink crossings) are this
+        one's and whose analytic values are read from ``grads_W``, ``grads_b`` at the
+        entries this check looked at: no new cost evaluation, so checking ten
+        candidate backprops costs one numerical gradient. Not for directional checks.
+        """
+        if self.mode == "directional":
+            raise ValueError("compare_with needs a 'full' or 'subset' report; a directional one kept no entries")
+        grads = []
+        for gW, gb in zip(grads_W, grads_b):
+            grads += [np.asarray(gW, dtype=np.float64), np.asarray(gb, dtype=np.float64)]
+        if len(grads) != len(self.params):
+            raise ValueError(f"expected gradients for {len(self.params)} parameter arrays, got {len(grads)}")
+        other = GradCheckReport(mode=self.mode, h=self.h)
+        for p, g in zip(self.params, grads):
+            if g.shape != p.shape:
+                raise ValueError(f"the gradient of {p.name} has shape {g.shape}, but {p.name} has shape {p.shape}")
+            analytic = g.reshape(-1)[p.indices]
+            keep = ~p.crossed
+            other.params.append(ParamCheck(
+                name=p.name, shape=p.shape, checked=p.checked,
+                rel_error=relative_error(p.numeric, analytic),
+                max_abs_error=float(np.max(np.abs(p.numeric - analytic))) if p.checked else 0.0,
+                kink_crossings=p.kink_crossings,
+                rel_error_without_kinks=relative_error(p.numeric[keep], analytic[keep]),
+                numeric=p.numeric, analytic=analytic, crossed=p.crossed, indices=p.indices,
+            ))
+        return other
 
     def passed(self, tol=1e-7):
         """True when every parameter's relative error is below ``tol``."""
@@ -217,7 +381,11 @@ def check_gradients(
         grads_W, grads_b = backward(net, X, Y, lmbda, n)
     analytic = []
     for gW, gb in zip(grads_W, grads_b):
-        analytic += [np.asarray(gW), np.asarray(gb)]
+        # copies: a backward that returns a live parameter array must not see it perturbed
+        analytic += [np.array(gW, dtype=np.float64), np.array(gb, dtype=np.float64)]
+    for (name, param), grad in zip(net.parameters(), analytic):
+        if grad.shape != param.shape:
+            raise ValueError(f"the gradient of {name} has shape {grad.shape}, but {name} has shape {param.shape}")
 
     kinks = np.array(KINKS.get(net.activation.name, ()))
     lmbda_n = 0.0 if not lmbda else lmbda / (n if n is not None else X.shape[0])
@@ -236,12 +404,12 @@ def check_gradients(
 
     report = GradCheckReport(mode=mode, h=h)
     for (name, param), grad in zip(net.parameters(), analytic):
-        crossings = 0
+        crossed = []
         if mode == "directional":
             numeric, exact = [], []
             for _ in range(num_checks):
                 d = rng.standard_normal(param.shape)
-                d /= np.linalg.norm(d)
+                d /= np.sqrt(np.sum(d * d))  # not np.linalg.norm: BLAS threads cost more than they save here
                 saved = param.copy()
                 cost.signatures = []
                 param += h * d
@@ -249,7 +417,7 @@ def check_gradients(
                 param[...] = saved - h * d
                 fm = cost()
                 param[...] = saved
-                crossings += _crossed(cost.signatures) if kinks.size else 0
+                crossed.append(_crossed(cost.signatures) if kinks.size else 0)
                 numeric.append((fp - fm) / (2 * h))
                 exact.append(float(np.sum(grad * d)))
             numeric, exact = np.array(numeric), np.array(exact)
@@ -257,6 +425,7 @@ def check_gradients(
         else:
             if mode == "full":
                 idx = list(np.ndindex(param.shape))
+                flat = np.arange(param.size)
             else:
                 flat = rng.choice(param.size, size=min(num_checks, param.size), replace=False)
                 idx = [np.unravel_index(i, param.shape) for i in flat]
@@ -264,9 +433,11 @@ def check_gradients(
             for k, i in enumerate(idx):
                 cost.signatures = []
                 numeric[k] = numerical_gradient(cost, param, h=h, indices=[i])[0]
-                crossings += _crossed(cost.signatures) if kinks.size else 0
+                crossed.append(_crossed(cost.signatures) if kinks.size else 0)
             exact = np.array([grad[i] for i in idx])
             checked = len(idx)
+        crossed = np.array(crossed, dtype=bool)
+        crossings = int(crossed.sum())
         report.params.append(
             ParamCheck(
                 name=name,
@@ -275,6 +446,11 @@ def check_gradients(
                 rel_error=relative_error(numeric, exact),
                 max_abs_error=float(np.max(np.abs(numeric - exact))) if checked else 0.0,
                 kink_crossings=crossings,
+                rel_error_without_kinks=relative_error(numeric[~crossed], exact[~crossed]),
+                numeric=np.asarray(numeric, dtype=np.float64),
+                indices=None if mode == "directional" else np.asarray(flat, dtype=np.intp),
+                analytic=np.asarray(exact, dtype=np.float64),
+                crossed=crossed,
             )
         )
     return report
