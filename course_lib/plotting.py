@@ -5,6 +5,8 @@ colour in every notebook: use :func:`init_color`.
 """
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -41,6 +43,295 @@ def _axes(ax, **subplot_kw):
         fig, ax = plt.subplots(**subplot_kw)
         return fig, ax
     return ax.figure, ax
+
+
+# --------------------------------------------------------------------------------------
+# Saturation and activation-histogram figures (notebooks 01 and 02, and their widgets).
+# --------------------------------------------------------------------------------------
+__all__ += [
+    "nice_ceil",
+    "select_layers",
+    "histogram_range",
+    "activation_histogram",
+    "log10_sigmoid_prime",
+    "plot_activation_functions",
+    "plot_z_histogram",
+    "plot_sigmoid_prime_cdf",
+    "plot_cost_curves",
+    "plot_layer_histograms",
+    "plot_std_vs_depth",
+]
+
+#: How the three activations of notebook 01 are drawn (colour is kept for initializers).
+ACTIVATION_STYLES = {
+    "sigmoid": dict(color="#222222", linestyle="-"),
+    "tanh": dict(color="#777777", linestyle="--"),
+    "relu": dict(color="#222222", linestyle=":"),
+}
+
+#: Tone of the band where a sigmoid unit counts as saturated.
+SATURATED_SHADE = dict(color="#d62728", alpha=0.08, linewidth=0)
+#: Tone of the band |z| < 4.6 where a sigmoid unit still learns.
+LEARNING_SHADE = dict(color="#2ca02c", alpha=0.12, linewidth=0)
+
+
+def nice_ceil(value, steps=(1, 2, 5)):
+    """The smallest of s x 10^k (s in ``steps``) that is >= value (1 for 0, NaN or inf):
+    axis limits that move in steps, so a slider redraws the axes only when a step is crossed."""
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    k = math.floor(math.log10(value))
+    for m in tuple(steps) + (10.0,):
+        if m * 10.0**k >= value * (1 - 1e-12):
+            return m * 10.0**k
+    return 10.0 ** (k + 1)
+
+
+def select_layers(depth, max_panels=10):
+    """Layer numbers (1-based) to draw: all of them up to ``max_panels``, else
+    ``max_panels`` evenly spaced ones including the first and the last."""
+    if int(depth) < 1 or int(max_panels) < 2:
+        raise ValueError(f"depth must be >= 1 and max_panels >= 2, got {depth!r} and {max_panels!r}")
+    if depth <= max_panels:
+        return list(range(1, depth + 1))
+    return sorted({int(round(x)) for x in np.linspace(1, depth, max_panels)})
+
+
+def histogram_range(activation, activations):
+    """x range (lo, hi) shared by the per-layer histogram panels of one setting.
+
+    A bounded activation uses its range (sigmoid (0, 1), tanh (-1, 1)); otherwise the
+    range reaches the largest 99.5th percentile of |a| over the finite layers, rounded
+    up by :func:`nice_ceil`, so a layer whose signal shrinks shows as a spike at 0 and
+    one that grows fills the axis."""
+    from .activations import get_activation
+
+    act = get_activation(activation)
+    if act.saturation_band is not None:
+        return tuple(float(v) for v in act.saturation_band)
+    top = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for a in activations:
+            a = np.asarray(a)
+            if a.size and np.isfinite(a).all():
+                top = max(top, float(np.percentile(np.abs(a), 99.5)))
+    hi = nice_ceil(top) if top > 0 else 1.0
+    lo = 0.0 if act.name == "relu" else -hi
+    return lo, hi
+
+
+def activation_histogram(a, activation, edges):
+    """Fraction of the entries of ``a`` in each bin of the uniformly spaced ``edges``
+    (None if ``a`` overflowed to inf/NaN). Values beyond the edges count in the end bins.
+
+    For ReLU the exact zeros (inactive units) are left out, so the bars show how the
+    *active* units spread; they then sum to 1 - (fraction of zeros), which the
+    statistics report. Computed with one bincount (no sort), fast enough for a slider."""
+    from .activations import get_activation
+
+    act = get_activation(activation)
+    a = np.asarray(a).ravel()
+    if not np.isfinite(a).all():
+        return None
+    edges = np.asarray(edges, dtype=np.float64)
+    n = len(edges) - 1
+    lo, hi = edges[0], edges[-1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        index = (a - a.dtype.type(lo)) * a.dtype.type(n / (hi - lo))
+    index = np.clip(index, 0, n - 1, out=index).astype(np.intp)
+    counts = np.bincount(index, minlength=n).astype(np.float64)
+    if act.name == "relu" and lo <= 0 < edges[1]:
+        counts[0] -= a.size - np.count_nonzero(a)
+    return counts / max(a.size, 1)
+
+
+def log10_sigmoid_prime(z):
+    """log10 sigma'(z), without underflow: ln sigma'(z) = -|z| - 2 ln(1 + e^-|z|)."""
+    z = np.abs(np.asarray(z, dtype=np.float64))
+    return (-z - 2.0 * np.log1p(np.exp(-z))) / math.log(10.0)
+
+
+def _axes_row(axes, n, figsize, **kw):
+    if axes is None:
+        fig, axes = plt.subplots(1, n, figsize=figsize, **kw)
+        return fig, np.atleast_1d(axes)
+    axes = np.atleast_1d(axes)
+    if len(axes) != n:
+        raise ValueError(f"axes must hold {n} axes, got {len(axes)}")
+    return axes[0].figure, axes
+
+
+def plot_activation_functions(names=("sigmoid", "tanh", "relu"), z_max=8.0, axes=None):
+    """Three panels: the activations f(z); their derivatives f'(z); and sigma'(z),
+    tanh'(z) on a log scale with the band |z| > 4.6 where sigma'(z) < 0.01 shaded."""
+    from .activations import get_activation
+    from .experiments import Z_SATURATED
+
+    fig, axes = _axes_row(axes, 3, (13, 3.8))
+    z = np.linspace(-z_max, z_max, 801)
+    for name in names:
+        act = get_activation(name)
+        a = act.fn(z)
+        style = ACTIVATION_STYLES.get(name, {})
+        axes[0].plot(z, a, label=name, **style)
+        axes[1].plot(z, act.prime(z, a), label=f"{name}'", **style)
+        if act.saturation_band is not None:
+            axes[2].semilogy(z, act.prime(z, a), label=f"{name}'", **style)
+    axes[0].set(title="Activations f(z)", xlabel="z", ylabel="f(z)", ylim=(-1.2, 2.2))
+    axes[1].set(title="Derivatives f'(z)", xlabel="z", ylabel="f'(z)", ylim=(-0.05, 1.1))
+    for ax in axes[1:]:
+        for side in (-1, 1):
+            lo, hi = sorted((side * Z_SATURATED, side * z_max))
+            ax.axvspan(lo, hi, **SATURATED_SHADE)
+    axes[2].axhline(0.01, color="#d62728", linewidth=1, linestyle="--")
+    axes[2].text(0, 0.012, "0.01", color="#d62728", ha="center", va="bottom")
+    axes[2].set(title="sigma'(z) < 0.01 beyond |z| = 4.6 (shaded)", xlabel="z",
+                ylabel="f'(z) (log scale)", ylim=(1e-4, 2))
+    for ax in axes:
+        ax.axvline(0, color="#cccccc", linewidth=0.8, zorder=0)
+        ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_z_histogram(z, predicted_std, ax=None, color=None, label=None, bins=80, x_max=None):
+    """Density histogram of sampled pre-activations z with the predicted
+    N(0, predicted_std^2) curve over it. The band |z| < 4.6, where sigma'(z) >= 0.01
+    and the neuron can learn, is shaded green; the share of draws outside it (the
+    saturated ones) is printed."""
+    from .experiments import Z_SATURATED, saturated_fraction
+
+    fig, ax = _axes(ax, figsize=(6, 3.8))
+    z = np.asarray(z, dtype=np.float64)
+    color = color or INIT_COLORS["custom"]
+    x_max = x_max or max(nice_ceil(4 * predicted_std), 10.0)
+    ax.axvspan(-Z_SATURATED, Z_SATURATED, **LEARNING_SHADE, label=f"|z| < {Z_SATURATED:.1f}: $\\sigma'(z) \\geq 0.01$")
+    ax.hist(np.clip(z, -x_max, x_max), bins=bins, range=(-x_max, x_max), density=True,
+            color=color, alpha=0.6, label=f"sampled z ({len(z):,} draws)")
+    grid = np.linspace(-x_max, x_max, 600)
+    s = max(float(predicted_std), 1e-12)
+    ax.plot(grid, np.exp(-0.5 * (grid / s) ** 2) / (s * math.sqrt(2 * math.pi)), color="black",
+            linewidth=1.5, label=f"predicted N(0, {predicted_std:.3g}$^2$)")
+    frac = saturated_fraction(z)
+    ax.text(0.98, 0.97, f"saturated\n(|z| > {Z_SATURATED:.1f}):\n{100 * frac:.1f}% of draws",
+            transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    ax.set(xlim=(-x_max, x_max), xlabel="z = w·x + b", ylabel="density",
+           title=label or f"std(z) = {predicted_std:.3g}")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_sigmoid_prime_cdf(z_by_label, colors=None, ax=None):
+    """For each set of sampled z (dict label -> z): the fraction of draws whose
+    sigma'(z) is at most x, against x on a log axis. Every weight gradient of the
+    unit carries the factor sigma'(z); the dashed line marks 0.01 and the legend
+    gives the share of draws below it."""
+    fig, ax = _axes(ax, figsize=(6, 3.8))
+    colors = colors or {}
+    lowest = -2.0
+    for label, z in z_by_label.items():
+        v = np.sort(log10_sigmoid_prime(z))
+        lowest = min(lowest, float(v[0]))
+        below = float(np.mean(v < -2))
+        ax.step(10.0 ** v, np.arange(1, v.size + 1) / v.size, where="post", color=colors.get(label),
+                linewidth=2, label=f"{label}: {100 * below:.0f}% below 0.01")
+    ax.set_xscale("log")
+    ax.axvline(0.01, color="#d62728", linestyle="--", linewidth=1)
+    ax.set(xlim=(10.0 ** -nice_ceil(-lowest), 0.5), ylim=(0, 1.02), xlabel="$\\sigma'(z)$ (log scale; at most 0.25)",
+           ylabel="fraction of draws with $\\sigma'$ $\\leq$ x",
+           title="How small is the factor $\\sigma'(z)$?")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+def plot_cost_curves(curves, colors=None, ax=None, title=None, ylabel="cost", logy=True):
+    """Cost per epoch for each run (dict label -> array of length epochs + 1)."""
+    fig, ax = _axes(ax, figsize=(6, 3.8))
+    colors = colors or {}
+    for label, c in curves.items():
+        c = np.asarray(c, dtype=np.float64)
+        ax.plot(np.arange(len(c)), c, color=colors.get(label), label=label, linewidth=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel=ylabel + (" (log scale)" if logy else ""), title=title or "Cost per epoch")
+    ax.legend(fontsize=9)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _stat_line(s, activation):
+    from .activations import get_activation
+
+    if not s.finite:
+        return "overflow"
+    if get_activation(activation).saturation_band is not None:
+        return f"std {s.std:.3g}\nsat {100 * s.saturated:.0f}%"
+    return f"std {s.std:.3g}\nzero {100 * s.zero:.0f}%"
+
+
+def plot_layer_histograms(activations, activation, axes=None, color=None, title=None, layers=None, bins=40):
+    """One histogram panel per hidden layer (a row), with each layer's std and
+    % saturated (bounded activations) or % zero (ReLU) above it.
+
+    Inputs: ``activations`` a list of (B, n) arrays a_1..a_L (or a LayerSignals);
+    ``layers`` the 1-based layer numbers to draw (default: :func:`select_layers`).
+    The panels share both axes, so a shrinking signal shows as a narrowing spike."""
+    from .diagnostics import layer_statistics
+
+    acts = list(getattr(activations, "activations", activations))
+    layers = layers or select_layers(len(acts))
+    fig, axes = _axes_row(axes, len(layers), (2.4 * len(layers) + 0.6, 2.9), sharex=True, sharey=True)
+    shown = [acts[l - 1] for l in layers]
+    lo, hi = histogram_range(activation, shown)
+    edges = np.linspace(lo, hi, bins + 1)
+    color = color or INIT_COLORS["custom"]
+    stats = layer_statistics(shown, activation)
+    top = 0.0
+    for ax, l, a, s in zip(axes, layers, shown, stats):
+        h = activation_histogram(a, activation, edges)
+        if h is None:
+            ax.text(0.5, 0.5, "overflow\n(inf / NaN)", transform=ax.transAxes, ha="center", va="center",
+                    color="#d62728")
+        else:
+            ax.stairs(h, edges, fill=True, color=color, alpha=0.8)
+            top = max(top, float(h.max()))
+        ax.set_title(f"layer {l}\n{_stat_line(s, activation)}", fontsize=9)
+        ax.set_xlim(lo, hi)
+    axes[0].set_ylim(0, nice_ceil(top * 1.05) if top > 0 else 1)
+    axes[0].set_ylabel("fraction of activations")
+    for ax in axes:
+        ax.set_xlabel("a" if activation != "relu" else "a (> 0)")
+    if title:
+        fig.suptitle(title, fontsize=11, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_std_vs_depth(measured, predicted=None, colors=None, ax=None, title=None, ylabel="std of activations"):
+    """Per-layer std (log scale) against the layer number: measured values as dots
+    joined by a line, the variance-propagation prediction as a dashed line of the same
+    colour. ``measured`` and ``predicted`` map a label to an array (layer 1 first);
+    zeros and overflow (inf/NaN) are left out of the log plot."""
+    fig, ax = _axes(ax, figsize=(7, 4))
+    colors = colors or {}
+    for label, m in measured.items():
+        m = np.asarray(m, dtype=np.float64)
+        layers = np.arange(1, len(m) + 1)
+        ax.plot(layers, np.where((m > 0) & np.isfinite(m), m, np.nan), "o-", color=colors.get(label), label=label,
+                markersize=4, linewidth=1.5)
+        if predicted is not None and label in predicted:
+            p = np.asarray(predicted[label], dtype=np.float64)
+            ax.plot(layers, np.where((p > 0) & np.isfinite(p), p, np.nan), "--", color=colors.get(label),
+                    linewidth=1.2, alpha=0.9)
+    ax.set_yscale("log")
+    ax.set(xlabel="layer", ylabel=ylabel + " (log scale)", title=title or "Per-layer std: measured (dots), predicted (dashed)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
 
 # --------------------------------------------------------------------------------------
 # Gradient flow and layer Jacobians (notebook 05 and its depth slider).

@@ -1,0 +1,402 @@
+"""The small experiments of notebooks 01 and 02, as plain functions.
+
+Nielsen's saturated neuron (notebook 01)
+----------------------------------------
+A sigmoid neuron gets 1,000 inputs, ``n_active`` = 500 of them 1 and the rest 0.
+Its pre-activation z = sum_j w_j x_j + b is a sum of independent zero-mean terms,
+so the variances add:
+
+    Var[z] = n_active * Var[w] + Var[b].
+
+With w, b ~ N(0, 1): Var[z] = 501, std 22.4, and sigma(z) is 0 or 1 almost always
+(the neuron is *saturated*). With w ~ N(0, 1/n_in), b ~ N(0, 1): Var[z] = 500/1000
++ 1 = 3/2, std 1.22. A saturated unit learns slowly because the gradient of each of
+its weights carries the factor sigma'(z) = sigma(z)(1 - sigma(z)), which is below
+0.01 once |z| > 4.585 (:data:`Z_SATURATED`).
+
+The classic activation-histogram experiment (notebook 02)
+---------------------------------------------------------
+A batch X of B examples (rows) goes through ``depth`` hidden layers of ``width``
+units, no biases: z_l = a_(l-1) W_l^T, a_l = f(z_l), a_0 = X. With independent
+zero-mean weights, for every unit of layer l
+
+    Var[z_l] = n_(l-1) Var[W_l] E[a_(l-1)^2]                                  (1)
+
+and, for a wide layer, z_l is close to Gaussian, so E[a_l] and E[a_l^2] are Gaussian
+integrals of f (:func:`gaussian_moments`). Iterating (1) predicts the std of every
+layer (:func:`predict_layer_stats`) without running the network. For ReLU,
+E[a^2] = Var[z]/2, so Var[z_l] = (n Var[W] / 2) Var[z_(l-1)]: the signal keeps its
+scale exactly when Var[W] = 2/n (He), and is multiplied by sqrt(n Var[W] / 2) per
+layer otherwise (std 1, n = 100: a factor 7.07 per layer).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import Activation, get_activation, sigmoid, sigmoid_prime
+from .initializers import get_initializer
+
+__all__ = [
+    "Z_SATURATED",
+    "LayerSignals",
+    "hidden_forward",
+    "scaled_forward",
+    "standard_weights",
+    "gaussian_moments",
+    "predict_layer_stats",
+    "neuron_z_std",
+    "sample_neuron_z",
+    "saturated_fraction",
+    "train_neurons",
+    "check_neuron_std",
+]
+
+_QUIET = dict(over="ignore", invalid="ignore", under="ignore", divide="ignore")
+
+#: |z| beyond which sigma'(z) < 0.01: sigma(z)(1 - sigma(z)) = 0.01 at z = ln(a / (1 - a)),
+#: a = (1 - sqrt(0.96)) / 2, i.e. |z| = 4.585. A weight feeding such a unit learns
+#: at least 100 times more slowly than sigma' = 1 would allow (25 times slower than at z = 0).
+Z_SATURATED = float(-math.log((1 - math.sqrt(0.96)) / 2 / (1 - (1 - math.sqrt(0.96)) / 2)))
+
+
+# --------------------------------------------------------------------- validation
+def _check_int(value, argument, low, high=None):
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if ok and value >= low and (high is None or value <= high):
+        return int(value)
+    accepted = f">= {low}" if high is None else f"in {low}..{high}"
+    raise ValueError(f"{argument} must be an integer {accepted}, got {value!r}")
+
+
+def _check_std(value, argument="std"):
+    try:
+        v = float(value)
+        ok = math.isfinite(v) and v >= 0 and not isinstance(value, (bool, np.bool_))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+        )
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _check_X(X, dtype):
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1 or X.dtype.kind not in "fiu":
+        raise ValueError(f"X must be a numeric array of shape (batch, n_in), one example per row, got shape {X.shape}")
+    X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or inf; every input must be a finite number")
+    return X
+
+
+# ------------------------------------------------------- the activation experiment
+@dataclass
+class LayerSignals:
+    """Per-layer signals of :func:`hidden_forward`: ``zs[l-1]`` is z_l and
+    ``activations[l-1]`` is a_l, each of shape (B, width), for l = 1..depth
+    (the input X is not included)."""
+
+    zs: list
+    activations: list
+
+    @property
+    def depth(self):
+        return len(self.activations)
+
+
+def _propagate(X, weights, act: Activation, scales=None):
+    """z_l = s_l a_(l-1) W_l^T, a_l = f(z_l), quietly: overflow becomes inf/NaN, as it would.
+
+    Once a layer holds inf or NaN, every unit of the next layer sums an inf or NaN
+    times weights of both signs and is NaN or inf too; those layers are filled with
+    NaN directly (arithmetic on NaN is slow, and nothing is left to see)."""
+    zs, acts = [], []
+    a = X
+    overflowed = False
+    with np.errstate(**_QUIET):
+        for l, W in enumerate(weights):
+            if overflowed:
+                z = np.full((a.shape[0], W.shape[0]), np.nan, dtype=a.dtype)
+                a = z
+            else:
+                z = a @ W.T
+                if scales is not None:
+                    z *= scales[l]
+                a = act.fn(z)
+                overflowed = not np.isfinite(a).all()
+            zs.append(z)
+            acts.append(a)
+    return LayerSignals(zs, acts)
+
+
+def hidden_forward(X, depth, width, activation="tanh", init="lecun_normal", *, rng, dtype=np.float32):
+    """The classic experiment: X through ``depth`` hidden layers of ``width`` units.
+
+    Inputs:
+      X:          (B, n_in) batch, one example per row (e.g. 1,000 x 100 standard normal).
+      depth:      number of hidden layers, >= 1.
+      width:      units per hidden layer, >= 1.
+      activation: a name from ``ACTIVATIONS`` (or an Activation).
+      init:       weight initializer: a name, an Initializer, or a number (a std).
+                  Layer l draws W_l of shape (width, n_(l-1)) with fan_in n_(l-1).
+      rng:        numpy Generator, the only source of randomness.
+      dtype:      float32 (default: fast, and overflow shows up sooner, as on a GPU) or float64.
+    Returns: :class:`LayerSignals` with z_l and a_l for l = 1..depth. No biases (as in
+    the CS231n and Karpathy versions of the experiment). Overflow is not an error:
+    the layer where it happens holds inf or NaN, the layers after it NaN, and no
+    warning is printed.
+    """
+    depth = _check_int(depth, "depth", 1)
+    width = _check_int(width, "width", 1)
+    act = get_activation(activation)
+    init = get_initializer(init)
+    _check_rng(rng)
+    dtype = _check_dtype(dtype)
+    X = _check_X(X, dtype)
+    fans = [X.shape[1]] + [width] * (depth - 1)
+    weights = [init((width, n_in), rng, dtype=dtype) for n_in in fans]
+    return _propagate(X, weights, act)
+
+
+def standard_weights(n_in, depth, width, *, rng, dtype=np.float32):
+    """``depth`` standard-normal matrices G_l of shape (width, n_(l-1)): one draw that
+    :func:`scaled_forward` rescales to any std, so a slider that changes the std
+    shows the *same* network at another scale instead of a new random one."""
+    n_in = _check_int(n_in, "n_in", 1)
+    depth = _check_int(depth, "depth", 1)
+    width = _check_int(width, "width", 1)
+    _check_rng(rng)
+    dtype = _check_dtype(dtype)
+    fans = [n_in] + [width] * (depth - 1)
+    return [rng.standard_normal((width, f), dtype=dtype) for f in fans]
+
+
+def scaled_forward(X, unit_weights, stds, activation="tanh"):
+    """Forward pass with W_l = stds[l-1] * unit_weights[l-1] (normal weights of that std).
+
+    ``stds`` is one number for every layer or one per layer. Same conventions and
+    result as :func:`hidden_forward`; the computation runs in the weights' dtype.
+    """
+    if len(unit_weights) < 1:
+        raise ValueError("unit_weights must hold at least one matrix (depth >= 1)")
+    act = get_activation(activation)
+    depth = len(unit_weights)
+    stds = np.broadcast_to(np.asarray(stds, dtype=np.float64), (depth,)) if np.ndim(stds) == 0 else np.asarray(stds, dtype=np.float64)
+    if stds.shape != (depth,):
+        raise ValueError(f"stds must be one number or {depth} numbers (one per layer), got shape {stds.shape}")
+    for s in stds:
+        _check_std(s, "stds")
+    dtype = unit_weights[0].dtype
+    X = _check_X(X, dtype)
+    if X.shape[1] != unit_weights[0].shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the first weight matrix expects {unit_weights[0].shape[1]}")
+    return _propagate(X, unit_weights, act, scales=[dtype.type(s) for s in stds])
+
+
+# -------------------------------------------------------------- the theory (1)
+_UNIT_GRID = np.linspace(-12.0, 12.0, 801)
+
+
+def _gaussian_grid(s):
+    """Points z and trapezoid weights w with sum_k w_k g(z_k) ~ E[g(z)], z ~ N(0, s^2).
+
+    The grid is the union of 801 points spread over +-12 std (the Gaussian's scale)
+    and 801 points over +-30 (the scale on which the activations bend), so the
+    integral is accurate both for a tiny std and for a huge one, where f(z) is
+    nearly a step."""
+    z = np.concatenate([s * _UNIT_GRID, min(30.0, 12.0 * s) / 12.0 * _UNIT_GRID])
+    z.sort()
+    pdf = np.exp(-0.5 * (z / s) ** 2) / (s * math.sqrt(2 * math.pi))
+    dz = np.diff(z)
+    w = np.zeros_like(z)
+    w[:-1] += 0.5 * dz
+    w[1:] += 0.5 * dz
+    w *= pdf
+    return z, w / w.sum()
+
+
+def gaussian_moments(activation, z_std):
+    """(E[f(z)], E[f(z)^2]) for z ~ N(0, z_std^2), one std (a number) at a time.
+
+    Closed forms for the piecewise-linear activations:
+    E[relu(z)] = s / sqrt(2 pi), E[relu(z)^2] = s^2 / 2; leaky ReLU with slope k:
+    E = (1 - k) s / sqrt(2 pi), E[.^2] = (1 + k^2) s^2 / 2; identity: 0 and s^2.
+    Other activations: trapezoid rule on a grid that resolves both the Gaussian and
+    the activation (error < 1e-6 for sigmoid and tanh at any std). An infinite std
+    gives inf for unbounded activations and the limit (e.g. E[sigma^2] = 1/2) for
+    bounded ones, without warnings.
+    """
+    from .activations import LEAKY_SLOPE
+
+    act = get_activation(activation)
+    s = float(z_std)
+    if not s >= 0:
+        raise ValueError(f"z_std must be a number >= 0, got {z_std!r}")
+    with np.errstate(**_QUIET):
+        if act.name == "relu":
+            return s / math.sqrt(2 * math.pi), s * s / 2
+        if act.name == "leaky_relu":
+            k = LEAKY_SLOPE
+            return (1 - k) * s / math.sqrt(2 * math.pi), (1 + k * k) * s * s / 2
+        if act.name == "identity":
+            return 0.0, s * s
+        if s == 0:
+            f0 = float(act.fn(np.array(0.0)))
+            return f0, f0 * f0
+        z, w = _gaussian_grid(min(s, 1e150))
+        a = act.fn(z)
+        return float(a @ w), float((a * a) @ w)
+
+
+def predict_layer_stats(depth, width, activation, weight_std, n_in=None, input_second_moment=1.0):
+    """Predicted per-layer std of z_l and of a_l, and mean of a_l, from (1).
+
+    Inputs:
+      depth, width:  as in :func:`hidden_forward`.
+      activation:    name or Activation.
+      weight_std:    std of the weights, one number or one per layer.
+      n_in:          fan-in of the first layer (default: width).
+      input_second_moment: E[x^2] of the inputs (1 for standard-normal features).
+    Returns: dict of float64 arrays of length depth: ``z_std``, ``a_mean``, ``a_std``.
+    Overflow (std 100 and ReLU over 50 layers) gives inf, quietly.
+    """
+    depth = _check_int(depth, "depth", 1)
+    width = _check_int(width, "width", 1)
+    n_in = width if n_in is None else _check_int(n_in, "n_in", 1)
+    act = get_activation(activation)
+    stds = np.broadcast_to(np.asarray(weight_std, dtype=np.float64), (depth,))
+    for s in stds:
+        _check_std(s, "weight_std")
+    second = _check_std(input_second_moment, "input_second_moment")
+    z_std, a_mean, a_std = (np.empty(depth) for _ in range(3))
+    fan = n_in
+    with np.errstate(**_QUIET):
+        for l in range(depth):
+            var_z = fan * stds[l] ** 2 * second
+            z_std[l] = math.sqrt(var_z) if math.isfinite(var_z) else math.inf
+            m1, m2 = gaussian_moments(act, z_std[l])
+            m1, m2 = float(m1), float(m2)
+            a_mean[l] = m1
+            a_std[l] = math.sqrt(max(m2 - m1 * m1, 0.0)) if math.isfinite(m2) else math.inf
+            second = m2
+            fan = width
+    return {"z_std": z_std, "a_mean": a_mean, "a_std": a_std}
+
+
+# ------------------------------------------------------------ Nielsen's neuron
+def neuron_z_std(n_active=500, weight_std=1.0, bias_std=1.0):
+    """std of z = sum_j w_j x_j + b with ``n_active`` inputs equal to 1 (the rest 0):
+    sqrt(n_active weight_std^2 + bias_std^2). Nielsen: sqrt(501) = 22.4 for N(0, 1)
+    weights, sqrt(3/2) = 1.22 for N(0, 1/1000) weights (bias N(0, 1) in both)."""
+    n_active = _check_int(n_active, "n_active", 0)
+    w = _check_std(weight_std, "weight_std")
+    b = _check_std(bias_std, "bias_std")
+    return math.sqrt(n_active * w * w + b * b)
+
+
+def sample_neuron_z(n_draws, n_inputs=1000, n_active=500, weight_std=1.0, bias_std=1.0, *, rng):
+    """``n_draws`` samples of z = w . x + b for Nielsen's input (``n_active`` ones among
+    ``n_inputs``), each with freshly drawn weights w_j ~ N(0, weight_std^2) and bias
+    b ~ N(0, bias_std^2). Returns a float64 array (n_draws,)."""
+    n_draws = _check_int(n_draws, "n_draws", 1)
+    n_inputs = _check_int(n_inputs, "n_inputs", 1)
+    n_active = _check_int(n_active, "n_active", 0, n_inputs)
+    w_std = _check_std(weight_std, "weight_std")
+    b_std = _check_std(bias_std, "bias_std")
+    _check_rng(rng)
+    x = np.zeros(n_inputs)
+    x[:n_active] = 1.0
+    z = np.empty(n_draws)
+    chunk = max(1, 2_000_000 // n_inputs)          # bound the memory of the weight draws
+    for start in range(0, n_draws, chunk):
+        stop = min(n_draws, start + chunk)
+        w = rng.normal(0.0, w_std, size=(stop - start, n_inputs))
+        z[start:stop] = w @ x
+    return z + rng.normal(0.0, b_std, size=n_draws)
+
+
+def saturated_fraction(z, z_saturated=Z_SATURATED):
+    """Fraction of z with |z| > z_saturated, where sigma'(z) < 0.01 (by default)."""
+    z = np.asarray(z)
+    if z.size == 0:
+        raise ValueError("z must hold at least one value")
+    return float(np.mean(np.abs(z) > z_saturated))
+
+
+def train_neurons(x, y, w, b, *, cost="quadratic", eta=0.001, epochs=300):
+    """Gradient descent on K independent sigmoid neurons, each on the one example (x, y).
+
+    Inputs:
+      x: (n,) the example; y: its target in [0, 1].
+      w: (K, n) and b: (K,) starting weights and biases of the K neurons (copied).
+      cost: 'quadratic', C = (a - y)^2 / 2, whose error dC/dz = (a - y) sigma'(z)
+            carries sigma'(z), or 'cross_entropy', C = -[y ln a + (1 - y) ln(1 - a)],
+            whose error is a - y: sigma'(z) cancels (Nielsen ch. 3).
+      eta: learning rate; epochs: number of updates (one example, so one step each).
+    Updates: w -= eta (dC/dz) x, b -= eta dC/dz.
+    Returns: cost per epoch, shape (epochs + 1, K): row 0 before any update.
+    """
+    if cost not in ("quadratic", "cross_entropy"):
+        raise ValueError(f"cost must be 'quadratic' or 'cross_entropy', got {cost!r}")
+    epochs = _check_int(epochs, "epochs", 0)
+    eta = _check_std(eta, "eta")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one example of shape (n,), got shape {x.shape}")
+    w = np.array(w, dtype=np.float64, ndmin=2)
+    b = np.array(b, dtype=np.float64, ndmin=1)
+    if w.shape[1] != x.shape[0] or b.shape != (w.shape[0],):
+        raise ValueError(f"w must have shape (K, {x.shape[0]}) and b shape (K,), got {w.shape} and {b.shape}")
+    y = float(y)
+    if not 0.0 <= y <= 1.0:
+        raise ValueError(f"y must lie in [0, 1], got {y!r}")
+    costs = np.empty((epochs + 1, w.shape[0]))
+    for epoch in range(epochs + 1):
+        z = w @ x + b
+        a = sigmoid(z)
+        if cost == "quadratic":
+            costs[epoch] = 0.5 * (a - y) ** 2
+            delta = (a - y) * sigmoid_prime(z, a)
+        else:
+            costs[epoch] = np.logaddexp(0.0, z) - y * z      # = -[y ln a + (1-y) ln(1-a)], stably
+            delta = a - y
+        if epoch < epochs:
+            w -= eta * np.outer(delta, x)
+            b -= eta * delta
+    return costs
+
+
+def check_neuron_std(answer, n_active=500, n_inputs=1000, bias_std=1.0, rtol=1e-3):
+    """Check an exercise answer: the std of z for weights N(0, 1/n_inputs) and bias
+    N(0, bias_std^2) with ``n_active`` inputs on. Returns a message (str); prints nothing.
+
+    ``None`` means "not answered yet" (so the notebook still runs top to bottom)."""
+    if answer is None:
+        return "Not answered yet: replace None by your expression for the std of z."
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return f"Your answer should be a number, got {answer!r}."
+    expected = neuron_z_std(n_active, 1.0 / math.sqrt(n_inputs), bias_std)
+    if math.isclose(value, expected, rel_tol=rtol):
+        return f"Correct: std(z) = {expected:.4f}."
+    if math.isclose(value, expected * expected, rel_tol=rtol):
+        return "That is the variance; the standard deviation is its square root."
+    return f"Not quite: {value:.4g} is not the std of z. Hint: variances of independent terms add."
