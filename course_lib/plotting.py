@@ -60,6 +60,7 @@ __all__ += [
     "plot_cost_curves",
     "plot_layer_histograms",
     "plot_std_vs_depth",
+    "plot_hidden_unit_changes",
 ]
 
 #: How the three activations of notebook 01 are drawn (colour is kept for initializers).
@@ -333,6 +334,32 @@ def plot_std_vs_depth(measured, predicted=None, colors=None, ax=None, title=None
     return fig
 
 
+def plot_hidden_unit_changes(z_before, z_change, colors=None, ax=None, title=None):
+    """How far each hidden unit's pre-activation moved during training, against where
+    it started: one dot per unit, |z_after - z_before| on a log axis. ``z_before`` and
+    ``z_change`` map a label to arrays of the same shape. Units that started in the
+    saturated zone |z| > 4.6 (outside the green band) hardly move."""
+    from .experiments import Z_SATURATED
+
+    fig, ax = _axes(ax, figsize=(7, 4))
+    colors = colors or {}
+    lo = np.inf
+    for label, z0 in z_before.items():
+        z0 = np.ravel(z0)
+        dz = np.maximum(np.abs(np.ravel(z_change[label])), 1e-16)
+        lo = min(lo, float(dz.min()))
+        ax.scatter(z0, dz, s=14, alpha=0.7, color=colors.get(label), label=label, edgecolors="none")
+    ax.axvspan(-Z_SATURATED, Z_SATURATED, **LEARNING_SHADE, label=f"|z| < {Z_SATURATED:.1f}: $\\sigma'(z) \\geq 0.01$")
+    ax.set_yscale("log")
+    ax.set_ylim(max(lo / 3, 1e-17), None)
+    ax.set(xlabel="pre-activation z of the hidden unit before training",
+           ylabel="|change of z| during training (log scale)",
+           title=title or "Saturated hidden units do not move")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
 # --------------------------------------------------------------------------------------
 # Gradient flow and layer Jacobians (notebook 05 and its depth slider).
 # --------------------------------------------------------------------------------------
@@ -344,6 +371,8 @@ __all__ += [
     "plot_gradient_heatmap_grid",
     "plot_gradient_flow",
     "plot_singular_values",
+    "plot_gradient_profiles",
+    "plot_accuracy_curves",
 ]
 
 #: One colour per hidden layer for the speed-of-learning plots (layer 1 darkest).
@@ -378,11 +407,12 @@ def plot_bias_gradient_norms(norms_by_net, published=None, ax=None, title=None, 
     return fig
 
 
-def plot_speeds_during_training(norms, ax=None, title=None, cost=None):
+def plot_speeds_during_training(norms, ax=None, title=None, cost=None, cost_ylim=None):
     """||dC/db_l|| of each hidden layer (lines, log scale) before training (epoch 0)
     and after each epoch; ``norms`` has shape (epochs + 1, hidden layers). With
     ``cost`` (one value per epoch, from a History), the training cost is drawn in
-    grey on a second axis."""
+    grey on a second axis, with limits ``cost_ylim`` (give two panels the same
+    limits, so that a flat cost looks flat)."""
     fig, ax = _axes(ax, figsize=(6, 4))
     norms = np.asarray(norms, dtype=np.float64)
     epochs = np.arange(len(norms))
@@ -399,6 +429,8 @@ def plot_speeds_during_training(norms, ax=None, title=None, cost=None):
         twin.plot(np.arange(1, len(cost) + 1), cost, "--", color="#777777", label="training cost")
         twin.set_ylabel("training cost (dashed)", color="#777777")
         twin.tick_params(axis="y", colors="#777777")
+        if cost_ylim is not None:
+            twin.set_ylim(*cost_ylim)
     return fig
 
 
@@ -502,7 +534,7 @@ def plot_gradient_flow(flow, init=None, fig=None):
         fig = plt.figure(figsize=(11, 4)) if fig is None else fig
         fig.clf()
         left, right = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.15, 1]))
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.9, wspace=0.4)
         cbar = None
     else:
         left, right, cbar = axes
@@ -536,9 +568,13 @@ def plot_gradient_flow(flow, init=None, fig=None):
 
 
 def plot_singular_values(spectra, colors=None, ax=None, title=None, bins=60, logx=False):
-    """Histograms (density) of singular values, one per label, with the mean marked
-    by a dashed vertical line. ``spectra`` maps a label to an array of singular
-    values (any shape; NaNs are dropped)."""
+    """Histograms of singular values, one per label. ``spectra`` maps a label to an
+    array of singular values (any shape; NaNs are dropped).
+
+    Linear x (default): densities, with the mean marked by a dashed line. ``logx``:
+    the fraction of singular values per logarithmic bin (a density per unit of x
+    would hide the small ones), with the median marked, since on a log scale the
+    mean is dominated by the largest values."""
     fig, ax = _axes(ax, figsize=(6.5, 4))
     colors = colors or {}
     values = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in spectra.items()}
@@ -546,18 +582,127 @@ def plot_singular_values(spectra, colors=None, ax=None, title=None, bins=60, log
     allv = np.concatenate([v for v in values.values() if v.size]) if values else np.array([1.0])
     if logx:
         positive = allv[allv > 0]
-        edges = np.logspace(np.log10(positive.min()), np.log10(positive.max()), bins + 1)
+        edges = np.logspace(np.floor(np.log10(positive.min())), np.ceil(np.log10(positive.max())), bins + 1)
         ax.set_xscale("log")
     else:
         edges = np.linspace(0, allv.max() * 1.02, bins + 1)
     for label, v in values.items():
         c = colors.get(label)
-        ax.hist(v, bins=edges, density=True, histtype="stepfilled", alpha=0.35, color=c)
-        ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.5, color=c,
-                label=f"{label}: mean {v.mean():.2f}")
-        ax.axvline(v.mean(), color=c, linestyle="--", linewidth=1.2)
-    ax.set(xlabel="singular value" + (" (log scale)" if logx else ""), ylabel="density",
-           title=title or "Singular values")
+        if logx:
+            kw, centre, name = dict(weights=np.full(v.size, 1.0 / max(v.size, 1))), np.median(v), "median"
+        else:
+            kw, centre, name = dict(density=True), v.mean(), "mean"
+        ax.hist(v, bins=edges, histtype="stepfilled", alpha=0.35, color=c, **kw)
+        ax.hist(v, bins=edges, histtype="step", linewidth=1.5, color=c, label=f"{label}: {name} {centre:.2g}", **kw)
+        ax.axvline(centre, color=c, linestyle="--", linewidth=1.2)
+    ax.set(xlabel="singular value" + (" (log scale)" if logx else ""),
+           ylabel="fraction of singular values" if logx else "density", title=title or "Singular values")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_gradient_profiles(flows, colors=None, ax=None, title=None, ylim=None):
+    """rms of the backpropagated gradient dC/dz per hidden layer (log scale) for
+    several nets: measured as dots joined by a line, the mean-field prediction
+    (GradientFlow.predicted_bias_rms) as a dashed line of the same colour.
+    ``flows`` maps a legend label to a GradientFlow. With ``ylim``, curves that
+    leave the window are cut there (their legend label should say where they go)."""
+    fig, ax = _axes(ax, figsize=(7, 4))
+    colors = colors or {}
+    for label, flow in flows.items():
+        m = np.asarray(flow.bias_rms[:-1], dtype=np.float64)
+        p = np.asarray(flow.predicted_bias_rms[:-1], dtype=np.float64)
+        layers = np.arange(1, len(m) + 1)
+        with np.errstate(invalid="ignore"):
+            ax.plot(layers, np.where(m > 0, m, np.nan), "o-", color=colors.get(label), label=label,
+                    markersize=3, linewidth=1.5)
+            ax.plot(layers, np.where(p > 0, p, np.nan), "--", color=colors.get(label), linewidth=1.2)
+    ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(xlabel="hidden layer (1 = input side)", ylabel="rms dC/dz (log scale)",
+           title=title or "Backpropagated gradient per layer: measured (dots), predicted (dashed)")
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def plot_accuracy_curves(accuracies, colors=None, ax=None, title=None, chance=None):
+    """Accuracy after each epoch for each run (dict label -> list), with a dotted
+    line at the ``chance`` level (e.g. 0.1 for ten balanced classes)."""
+    fig, ax = _axes(ax, figsize=(6, 4))
+    colors = colors or {}
+    for label, acc in accuracies.items():
+        acc = np.asarray(acc, dtype=np.float64)
+        ax.plot(np.arange(1, len(acc) + 1), acc, "o-", color=colors.get(label), label=label, linewidth=2)
+    if chance is not None:
+        ax.axhline(chance, color="#777777", linestyle=":", label=f"chance ({chance:g})")
+    ax.set(xlabel="epoch", ylabel="validation accuracy", title=title or "Validation accuracy per epoch", ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Decision boundaries of 2-D classifiers (notebook 06).
+# --------------------------------------------------------------------------------------
+
+__all__ += ["CLASS_COLORS", "decision_grid", "plot_decision_boundary"]
+
+#: Colours of the classes of a 2-D data set (light fill, dark points); not initializer colours.
+CLASS_COLORS = ("#4878d0", "#ee854a", "#6acc64", "#d65f5f", "#956cb4", "#8c613c")
+
+
+def decision_grid(predict, X, resolution=150, padding=0.2):
+    """The class ``predict`` gives each point of a regular grid covering X.
+
+    Inputs: ``predict`` a function (M, 2) -> (M,) labels (e.g. ``net.predict``);
+    X (N, 2) the data, whose bounding box, widened by ``padding`` times its size on
+    each side, the grid covers with ``resolution`` points per axis.
+    Returns (xs, ys, labels) with xs, ys 1-D and labels of shape (len(ys), len(xs)).
+    All grid points go through ``predict`` in one batch."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2) (decision boundaries are drawn in 2-D), got {X.shape}")
+    if not (isinstance(resolution, (int, np.integer)) and resolution >= 2):
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    lo, hi = lo - padding * span, hi + padding * span
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    labels = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])))
+    return xs, ys, labels.reshape(gx.shape)
+
+
+def plot_decision_boundary(net, X, y, ax=None, title=None, resolution=150, padding=0.2, accuracy=True):
+    """The plane coloured by the class ``net.predict`` gives it, with the data on top.
+
+    ``net`` is anything with ``predict(X) -> labels`` (a course Network with 2 inputs);
+    X (N, 2), y (N,) integer labels. The title gets the training accuracy unless
+    ``accuracy=False``."""
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = _axes(ax, figsize=(4, 4))
+    y = np.asarray(y)
+    n_classes = int(max(y.max() + 1, 2))
+    if n_classes > len(CLASS_COLORS):
+        raise ValueError(f"y must have at most {len(CLASS_COLORS)} classes to be drawn, got {n_classes}")
+    colors = CLASS_COLORS[:n_classes]
+    xs, ys, labels = decision_grid(net.predict, X, resolution, padding)
+    ax.pcolormesh(xs, ys, labels, cmap=ListedColormap(colors), vmin=-0.5, vmax=n_classes - 0.5,
+                  alpha=0.3, shading="nearest", rasterized=True)
+    if np.unique(labels).size > 1:  # a constant prediction has no boundary to draw
+        ax.contour(xs, ys, labels, levels=np.arange(n_classes - 1) + 0.5, colors="k", linewidths=0.8)
+    for k in range(n_classes):
+        pts = X[y == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=12, color=colors[k], edgecolors="k", linewidths=0.3, label=f"class {k}")
+    ax.set(xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    text = title or "Decision regions"
+    if accuracy:
+        acc = float(np.mean(np.asarray(net.predict(X)) == y))
+        text += f"\ntraining accuracy {100 * acc:.1f}%"
+    ax.set_title(text, fontsize=10)
     return fig

@@ -24,7 +24,9 @@ from course_lib.gradient_flow import (
 )
 from course_lib.plotting import (
     log10_gradient_histograms,
+    plot_accuracy_curves,
     plot_bias_gradient_norms,
+    plot_gradient_profiles,
     plot_gradient_heatmap_grid,
     plot_speeds_during_training,
 )
@@ -214,7 +216,11 @@ def test_figures_render(rng):
     assert len(fig.axes) == 5  # four panels and a colorbar
     norms = {"a": rng.random((5, 2)), "b": rng.random((5, 3))}
     fig2 = plot_bias_gradient_norms(norms, published={"a": [0.5, 0.5]})
-    fig3 = plot_speeds_during_training(rng.random((4, 3)), cost=[3.0, 2.0, 1.0])
-    for f in (fig, fig2, fig3):
+    fig3 = plot_speeds_during_training(rng.random((4, 3)), cost=[3.0, 2.0, 1.0], cost_ylim=(0, 4))
+    assert fig3.axes[1].get_ylim() == (0, 4)
+    fig4 = plot_gradient_profiles({"he": flows[("relu", "he_normal")]}, ylim=(1e-3, 1e3))
+    assert len(fig4.axes[0].lines) == 2  # measured and predicted
+    fig5 = plot_accuracy_curves({"he": [0.2, 0.4]}, chance=0.1)
+    for f in (fig, fig2, fig3, fig4, fig5):
         f.canvas.draw()
         plt.close(f)

@@ -121,3 +121,24 @@ def test_extreme_weights_run_quietly(rng):
     net = Network([3, 4, 4, 2], activation="relu", init=1e200, rng=rng)  # z overflows to inf
     s = jacobian_singular_values(net, np.ones((2, 3)))  # RuntimeWarnings are errors in pytest
     assert s[1].shape == (2, 3) and s[2].shape == (2, 4)
+
+
+def test_singular_value_figure(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plotting import plot_singular_values
+
+    spectra = {"a": rng.random(50), "b": 10.0 ** rng.uniform(-8, 0, 50)}
+    for logx in (False, True):
+        fig = plot_singular_values(spectra, colors={"a": "red"}, logx=logx)
+        ax = fig.axes[0]
+        assert ax.get_xscale() == ("log" if logx else "linear")
+        label = ax.get_legend().get_texts()[1].get_text()
+        centre = np.median(spectra["b"]) if logx else np.mean(spectra["b"])
+        assert label == f"b: {'median' if logx else 'mean'} {centre:.2g}"
+        assert ax.get_ylabel() == ("fraction of singular values" if logx else "density")
+        fig.canvas.draw()
+        plt.close(fig)
