@@ -53,7 +53,7 @@ from .assignments import cell_role, find_assignments, grade_id, release, student
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "TestResult",
+    "CellScore",
     "Grade",
     "restore_instructor_cells",
     "run_notebook",
@@ -69,8 +69,9 @@ DEFAULT_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
-class TestResult:
-    """One test cell's outcome: ``status`` is 'passed', the exception's name, 'timeout' or 'not run'."""
+class CellScore:
+    """One test cell's outcome: ``status`` is 'passed', the exception's name, 'timeout' or 'not run';
+    ``message`` the exception's message, if any."""
 
     grade_id: str
     points: float
@@ -98,8 +99,9 @@ class Grade:
 
     @property
     def problems(self):
-        """'grade_id: status' for each test that did not pass, plus the run's note."""
-        parts = [f"{t.grade_id}: {t.status}" for t in self.tests if t.status != "passed"]
+        """'grade_id: status (message)' for each test that did not pass, plus the run's note."""
+        parts = [f"{t.grade_id}: {t.status}" + (f" ({t.message})" if t.message else "")
+                 for t in self.tests if t.status != "passed"]
         return "; ".join(parts + ([self.note] if self.note else []))
 
 
@@ -148,7 +150,8 @@ def restore_instructor_cells(source, submission):
         if gid not in placed:
             restored = _fresh(stubs[gid] if cell_role(cell) == "solution" else cell)
             restored.metadata = copy.deepcopy(cell.metadata)
-            at = 0 if previous is None else next(i for i, c in enumerate(merged) if _is(c, previous, by_id)) + 1
+            at = 0 if previous is None else 1 + next(
+                i for i, c in enumerate(merged) if "nbgrader" in c.metadata and grade_id(c) == previous)
             merged.insert(at, restored)
             placed.add(gid)
         previous = gid
@@ -156,10 +159,6 @@ def restore_instructor_cells(source, submission):
     out.metadata.pop("course_lib", None)
     out.cells = merged
     return out
-
-
-def _is(cell, gid, by_id):
-    return grade_id(cell) == gid and "nbgrader" in cell.metadata
 
 
 def run_notebook(nb, *, timeout=DEFAULT_TIMEOUT, kernel_name=None):
@@ -222,10 +221,10 @@ def grade_notebook(source, submission, *, student="", assignment="", timeout=DEF
         message = ""
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                message = f"{output.get('ename')}: {output.get('evalue')}"[:200]
+                message = " ".join(str(output.get("evalue", "")).split())[:120]
         passed = state == "ok"
         grade.tests.append(
-            TestResult(grade_id(cell), max_points if passed else 0.0, max_points, "passed" if passed else state, message)
+            CellScore(grade_id(cell), max_points if passed else 0.0, max_points, "passed" if passed else state, message)
         )
     return grade, nb
 
@@ -272,6 +271,8 @@ def grade_assignment(name, submissions, *, course_dir="assignments", graded_dir=
     to ``graded_dir/<student>/<name>/<name>.ipynb`` (never over a file, unless force,
     and never over a submission).
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     sources = find_assignments(course_dir)
     if name not in sources:
         raise ValueError(f"name must be an assignment under {Path(course_dir) / 'source'}: {sorted(sources)}, got {name!r}")
@@ -295,7 +296,7 @@ def grade_assignment(name, submissions, *, course_dir="assignments", graded_dir=
             submission, note = None, f"could not read {path}: {type(error).__name__}"
         if submission is None:
             grade = Grade(student, name, note=note)
-            grade.tests = [TestResult(grade_id(c), 0.0, float(c.metadata["nbgrader"]["points"]), "not run")
+            grade.tests = [CellScore(grade_id(c), 0.0, float(c.metadata["nbgrader"]["points"]), "not run")
                            for c in source.cells if cell_role(c) == "tests"]
         else:
             grade, executed = grade_notebook(source, submission, student=student, assignment=name,
@@ -342,7 +343,7 @@ def main(argv=None):
     grd.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                      help=f"seconds each cell may run (default {DEFAULT_TIMEOUT})")
     grd.add_argument("--course-dir", default="assignments", help="folder holding source/ (default: assignments)")
-    grd.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    grd.add_argument("--force", action="store_true", help="overwrite existing output files")
     args = parser.parse_args(argv)
     try:
         if args.command == "release":

@@ -274,6 +274,8 @@ def test_graded_notebooks_are_written_apart_and_hold_the_hidden_tests(graded_csv
     with pytest.raises(FileExistsError):
         grade_assignment("a2_backprop", [str(work / "submitted")], course_dir=COURSE,
                          graded_dir=work / "autograded")
+    with pytest.raises(ValueError, match="timeout must be"):
+        grade_assignment("a2_backprop", [str(work / "submitted")], course_dir=COURSE, timeout=0)
 
 
 def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
