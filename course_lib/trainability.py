@@ -1,0 +1,449 @@
+"""Where is a deep network trainable? A phase diagram of depth x initial weight scale.
+
+Every layer of width n draws its weights from N(0, g^2 / fan_in): the *gain* g
+sets the weight std, std = g / sqrt(fan_in) (g = 1 is LeCun's 1/sqrt(n), g = sqrt(2)
+is He's). For the hidden layers, fan_in = n, so the std of a hidden weight is
+g / sqrt(n). Biases start at 0.
+
+Mean-field theory (Poole et al. 2016, Schoenholz et al. 2017) follows one
+pre-activation's variance q_l through the layers of a wide network,
+
+    q_(l+1) = g^2 E[phi(sqrt(q_l) u)^2],                    u ~ N(0, 1),
+
+to its fixed point q*, and then asks how a small perturbation of the input (or a
+gradient travelling back) grows or shrinks per layer:
+
+    chi_1 = g^2 E[phi'(sqrt(q*) u)^2].
+
+chi_1 < 1: perturbations and gradients shrink geometrically with depth (the
+ordered phase: every input is mapped to the same output). chi_1 > 1: they grow
+(the chaotic phase, or for ReLU an exploding signal). The *critical* gain solves
+chi_1 = 1:
+
+* tanh:    phi'(0) = 1 and q* = 0 below criticality, so chi_1 = g^2: g_c = 1,
+           std_c = 1 / sqrt(n) (LeCun / Xavier);
+* ReLU:    E[relu'(z)^2] = 1/2 for any q, so chi_1 = g^2 / 2: g_c = sqrt(2),
+           std_c = sqrt(2 / n) (He);
+* sigmoid: no closed form (phi'(0) = 1/4, and the mean 1/2 keeps q* > 0); solved
+           numerically by :func:`critical_gain`: g_c = 10.15, std_c = 10.15 / sqrt(n),
+           far above the common rule of thumb "4 x Xavier" (4 / sqrt(n)) for sigmoid.
+
+Squared gradient norms scale like chi_1 per layer, ||dC/dW_l||^2 ~ chi_1^(L - l),
+so after L layers the first layer's gradient is chi_1^(L/2) times the last one's:
+only near chi_1 = 1 can plain SGD with one learning rate train all layers at once.
+That band around the critical line narrows as depth grows, which is what
+:func:`trainability_map` measures by training a grid of networks.
+
+Speed: :func:`train_stack` trains S networks of the same depth at once (one per
+gain) with stacked weight arrays of shape (S, n_out, n_in): every layer is one
+batched matrix product for all S networks, so a whole row of the phase diagram
+costs little more than one network of that depth.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import get_activation, softmax
+from .network import _QUIET, as_targets, check_inputs
+
+__all__ = [
+    "gaussian_expectation",
+    "length_map_fixed_point",
+    "chi1",
+    "critical_gain",
+    "critical_std",
+    "minibatch_indices",
+    "init_stack",
+    "train_stack",
+    "stack_loss",
+    "TrainabilityMap",
+    "trainability_map",
+    "SignalMap",
+    "signal_propagation_map",
+]
+
+def gaussian_expectation(f, q):
+    """E[f(z)] for z ~ N(0, q), by the midpoint rule on a fine grid.
+
+    The grid covers +-9 sqrt(q) with steps of min(sqrt(q), 1) / 16 (at most 18,000
+    points), so it resolves both the Gaussian and a narrow feature of f near 0
+    (tanh'(z)^2 when q is large).
+    Points come in pairs +-z and none is 0, so for ReLU E[relu'(z)^2] = 1/2 comes
+    out exact. Relative error below 1e-6 for the activations used here."""
+    q = float(q)
+    if not q >= 0 or not math.isfinite(q):
+        raise ValueError(f"q (a variance) must be a finite number >= 0, got {q!r}")
+    s = math.sqrt(q)
+    if s == 0.0:
+        with np.errstate(**_QUIET):
+            return float(np.asarray(f(np.zeros(1)))[0])
+    h = max(min(s, 1.0) / 16.0, s / 1000.0)
+    half = int(math.ceil(9.0 * s / h))
+    z = (np.arange(-half, half) + 0.5) * h
+    w = np.exp(-0.5 * (z / s) ** 2)
+    w /= w.sum()
+    with np.errstate(**_QUIET):
+        return float(np.dot(w, f(z)))
+
+
+def _check_gain(gain):
+    try:
+        ok = math.isfinite(float(gain)) and float(gain) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"gain must be a finite number > 0 (weight std = gain / sqrt(fan_in)), got {gain!r}")
+    return float(gain)
+
+
+def length_map_fixed_point(activation, gain, q_min=1e-12, q_max=1e8):
+    """The fixed point q* > 0 of the length map q -> gain^2 E[phi(z)^2], z ~ N(0, q).
+
+    Found by bisection on log q of r(q) = gain^2 E[phi(z)^2] / q = 1, with r
+    decreasing in q for tanh, sigmoid and ReLU. Returns 0.0 if r <= 1 already at
+    q_min (the signal dies out: tanh with gain <= 1, ReLU with gain < sqrt(2)), and
+    inf if r >= 1 still at q_max (ReLU with gain > sqrt(2), whose map
+    q -> gain^2 q / 2 is linear: the signal grows without bound)."""
+    act = get_activation(activation)
+    g2 = _check_gain(gain) ** 2
+
+    def log_ratio(log_q):
+        q = math.exp(log_q)
+        return math.log(g2 * gaussian_expectation(lambda z: act.fn(z) ** 2, q) / q)
+
+    lo, hi = math.log(q_min), math.log(q_max)
+    if log_ratio(lo) <= 0:
+        return 0.0
+    if log_ratio(hi) >= 0:
+        return math.inf
+    while hi - lo > 1e-9:
+        mid = 0.5 * (lo + hi)
+        if log_ratio(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(0.5 * (lo + hi))
+
+
+def chi1(activation, gain):
+    """chi_1 = gain^2 E[phi'(sqrt(q*) u)^2]: the factor by which a squared gradient
+    norm (or a small input perturbation) grows per layer at initialization.
+
+    For ReLU the answer, gain^2 / 2, does not depend on q*. Where q* is 0 (the
+    signal dies out) it is evaluated in the small-signal limit q = 1e-12 (tanh:
+    gain^2 phi'(0)^2 = gain^2); where q* is inf (ReLU above sqrt(2)), at q = 1."""
+    act = get_activation(activation)
+    g = _check_gain(gain)
+    q = length_map_fixed_point(act, g)
+    if not math.isfinite(q):
+        q = 1.0
+    if q == 0.0:
+        q = 1e-12
+    return g * g * gaussian_expectation(lambda z: act.prime(z, act.fn(z)) ** 2, q)
+
+
+def critical_gain(activation, lo=0.05, hi=50.0, tol=1e-8):
+    """The gain g_c with chi_1(g_c) = 1, found by bisection on log g in [lo, hi].
+
+    tanh: 1; ReLU: sqrt(2); sigmoid: about 10.15 (no closed form). Results for a
+    named activation are cached (each costs about a second)."""
+    act = get_activation(activation)
+    if isinstance(activation, str):
+        return _critical_gain_cached(act.name, float(lo), float(hi), float(tol))
+    return _critical_gain(act, lo, hi, tol)
+
+
+@functools.lru_cache(maxsize=None)
+def _critical_gain_cached(name, lo, hi, tol):
+    return _critical_gain(get_activation(name), lo, hi, tol)
+
+
+def _critical_gain(act, lo, hi, tol):
+    f = lambda g: chi1(act, g) - 1.0
+    if f(lo) > 0 or f(hi) < 0:
+        raise ValueError(f"chi_1 - 1 does not change sign on gain in [{lo}, {hi}] for {act.name}")
+    a, b = math.log(lo), math.log(hi)
+    while b - a > tol:
+        m = 0.5 * (a + b)
+        if f(math.exp(m)) > 0:
+            b = m
+        else:
+            a = m
+    return math.exp(0.5 * (a + b))
+
+
+def critical_std(activation, width):
+    """The critical weight std of a hidden layer of fan-in ``width``: g_c / sqrt(width)."""
+    if not (isinstance(width, (int, np.integer)) and width >= 1):
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    return critical_gain(activation) / math.sqrt(width)
+
+
+# ----------------------------------------------------------------------------
+# Training many networks at once
+# ----------------------------------------------------------------------------
+
+
+def minibatch_indices(n, batch_size, steps, rng):
+    """Row indices of ``steps`` minibatches: shuffled epochs cut into batches of
+    ``batch_size`` (a last partial batch of an epoch is dropped, so every step sees
+    the same number of examples). Returns an int array of shape (steps, batch_size)."""
+    if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= n):
+        raise ValueError(f"batch_size must be an integer in 1..{n} (the number of examples), got {batch_size!r}")
+    per_epoch = n // batch_size
+    epochs = -(-steps // per_epoch)
+    rows = [rng.permutation(n)[: per_epoch * batch_size].reshape(per_epoch, batch_size) for _ in range(epochs)]
+    return np.concatenate(rows)[:steps]
+
+
+def init_stack(sizes, gains, *, rng, dtype=np.float32):
+    """Weights and biases of len(gains) networks with layer widths ``sizes``.
+
+    Network s, layer l draws W ~ N(0, gains[s]^2 / fan_in) of shape (n_out, n_in);
+    biases are 0. Returns (weights, biases): weights[l] has shape (S, n_out, n_in),
+    biases[l] shape (S, n_out)."""
+    gains = np.asarray([_check_gain(g) for g in np.atleast_1d(gains)], dtype=np.float64)
+    weights, biases = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        std = gains[:, None, None] / math.sqrt(n_in)
+        weights.append((std * rng.standard_normal((len(gains), n_out, n_in))).astype(dtype))
+        biases.append(np.zeros((len(gains), n_out), dtype=dtype))
+    return weights, biases
+
+
+def _forward(weights, biases, X, act):
+    """z_l and a_l of every stacked network; a_0 = X (B, n_in) is shared."""
+    zs, acts = [], [X]
+    a = X
+    last = len(weights) - 1
+    for l, (W, b) in enumerate(zip(weights, biases)):
+        z = np.matmul(a, W.transpose(0, 2, 1))  # (S, B, n_out)
+        z += b[:, None, :]
+        a = softmax(z) if l == last else act.fn(z)
+        zs.append(z)
+        acts.append(a)
+    return zs, acts
+
+
+def train_stack(weights, biases, X, y, activation, *, steps, batch_size, eta, rng, record_every=0):
+    """Train the stacked networks in place by plain minibatch SGD on the softmax
+    log-likelihood: W <- W - eta dC/dW, the same minibatch for every network.
+
+    Inputs:
+      weights, biases: from :func:`init_stack` (modified in place).
+      X (N, n_in), y: labels (N,) in 0..K-1 (K = output width).
+      steps, batch_size, eta: the fixed training budget; rng draws the minibatches.
+      record_every: if > 0, also return the full-data loss of each network every
+        that many steps (and at step 0).
+    Returns: the final loss per network (S,), NaN where a network diverged; with
+      record_every, also (steps_recorded, losses (T, S)).
+    A diverging network (inf/NaN) is left to run silently: the others are unaffected.
+    """
+    act = get_activation(activation)
+    X = check_inputs(X, weights[0].shape[2], dtype=weights[0].dtype)
+    Y = as_targets(y, X.shape[0], weights[-1].shape[1], dtype=weights[0].dtype)
+    batches = minibatch_indices(X.shape[0], batch_size, steps, rng)
+    recorded_steps, recorded = [], []
+    L = len(weights)
+    with np.errstate(**_QUIET):
+        for step, rows in enumerate(batches):
+            if record_every and step % record_every == 0:
+                recorded_steps.append(step)
+                recorded.append(_loss(weights, biases, X, Y, act))
+            Xb, Yb = X[rows], Y[rows]
+            zs, acts = _forward(weights, biases, Xb, act)
+            delta = acts[-1] - Yb  # (S, B, K): softmax + log-likelihood
+            scale = eta / len(rows)
+            for l in range(L - 1, -1, -1):
+                gW = np.matmul(delta.transpose(0, 2, 1), acts[l])  # (S, n_out, n_in)
+                gb = delta.sum(axis=1)
+                if l > 0:
+                    delta = np.matmul(delta, weights[l]) * act.prime(zs[l - 1], acts[l])
+                weights[l] -= scale * gW
+                biases[l] -= scale * gb
+        final = _loss(weights, biases, X, Y, act)
+    if record_every:
+        recorded_steps.append(len(batches))
+        recorded.append(final)
+        return final, (np.array(recorded_steps), np.array(recorded))
+    return final
+
+
+def _loss(weights, biases, X, Y, act):
+    zs, _ = _forward(weights, biases, X, act)
+    z = zs[-1].astype(np.float64)
+    m = z.max(axis=-1, keepdims=True)
+    lse = m[..., 0] + np.log(np.exp(z - m).sum(axis=-1))
+    loss = np.mean(lse - np.sum(Y * z, axis=-1), axis=1)
+    loss[~np.isfinite(loss)] = np.nan
+    return loss
+
+
+def stack_loss(weights, biases, X, y, activation):
+    """Mean softmax log-likelihood of each stacked network on (X, y): shape (S,),
+    NaN for a network whose outputs overflowed."""
+    act = get_activation(activation)
+    X = check_inputs(X, weights[0].shape[2], dtype=weights[0].dtype)
+    Y = as_targets(y, X.shape[0], weights[-1].shape[1], dtype=weights[0].dtype)
+    with np.errstate(**_QUIET):
+        return _loss(weights, biases, X, Y, act)
+
+
+# ----------------------------------------------------------------------------
+# The phase diagram
+# ----------------------------------------------------------------------------
+
+
+@dataclass
+class TrainabilityMap:
+    """Final training loss of a grid of networks.
+
+    ``loss[a, i, j]``: activation a, depth ``depths[i]`` (hidden layers), gain
+    ``gains[j]``; NaN where training diverged. ``chance`` is ln K, the loss of a
+    uniform guess over K classes; ``relative`` is loss / chance with NaN -> inf.
+    """
+
+    activations: tuple
+    depths: np.ndarray
+    gains: np.ndarray
+    width: int
+    loss: np.ndarray
+    chance: float
+    budget: dict = field(default_factory=dict)
+
+    @property
+    def stds(self):
+        """Hidden-layer weight std of each gain: gain / sqrt(width)."""
+        return self.gains / math.sqrt(self.width)
+
+    @property
+    def relative(self):
+        r = self.loss / self.chance
+        return np.where(np.isnan(r), np.inf, r)
+
+    def trainable(self, threshold=0.5):
+        """Boolean grid: final loss below ``threshold`` x chance."""
+        return self.relative < threshold
+
+
+def _check_grid(values, argument, kind=float, minimum=0):
+    arr = np.atleast_1d(np.asarray(values))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{argument} must be a non-empty 1-D list, got {values!r}")
+    if kind is int:
+        if not np.all(np.mod(arr, 1) == 0) or arr.min() < minimum:
+            raise ValueError(f"{argument} must be integers >= {minimum}, got {values!r}")
+        return arr.astype(np.int64)
+    if not np.all(np.isfinite(arr.astype(float))) or arr.min() <= minimum:
+        raise ValueError(f"{argument} must be finite numbers > {minimum}, got {values!r}")
+    return arr.astype(np.float64)
+
+
+def trainability_map(X, y, *, activations=("sigmoid", "tanh", "relu"), depths, gains, width=32,
+                     steps=300, batch_size=32, eta=0.1, rng, dtype=np.float32):
+    """Train one network per (activation, depth, gain) for a fixed budget; return a
+    :class:`TrainabilityMap` of final training losses.
+
+    Depth counts hidden layers of ``width`` units: sizes [n_in] + [width]*depth + [K].
+    Each (activation, depth) row uses a fresh generator spawned from ``rng`` for its
+    weights and the same minibatch sequence for every gain."""
+    depths = _check_grid(depths, "depths", int, minimum=1)
+    gains = _check_grid(gains, "gains")
+    if not (isinstance(width, (int, np.integer)) and width >= 1):
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    acts = tuple(get_activation(a).name for a in activations)
+    X = np.asarray(X)
+    y = np.asarray(y)
+    n_classes = int(y.max()) + 1
+    loss = np.empty((len(acts), len(depths), len(gains)))
+    for a, name in enumerate(acts):
+        for i, depth in enumerate(depths):
+            init_rng, batch_rng = rng.spawn(2)
+            sizes = [X.shape[1]] + [width] * int(depth) + [n_classes]
+            W, b = init_stack(sizes, gains, rng=init_rng, dtype=dtype)
+            loss[a, i] = train_stack(W, b, X.astype(dtype), y, name, steps=steps, batch_size=batch_size,
+                                     eta=eta, rng=batch_rng)
+    return TrainabilityMap(acts, depths, gains, int(width), loss, math.log(n_classes),
+                           dict(steps=steps, batch_size=batch_size, eta=eta, n_examples=len(y)))
+
+
+# ----------------------------------------------------------------------------
+# A cheaper proxy: signal and gradient propagation at initialization
+# ----------------------------------------------------------------------------
+
+
+@dataclass
+class SignalMap:
+    """Signal propagation at initialization, per (activation, depth, gain).
+
+    ``log10_gradient_ratio[a, i, j]``: log10 of the size of the error
+    delta_l = dC_x/dz_l in the first hidden layer over its size in the last one,
+    each measured as sqrt(sum over examples and units of delta^2) (per example,
+    delta_l is the gradient of the bias b_l, Nielsen's measure in ch. 5): how much
+    the backward signal grows (> 0) or shrinks (< 0) on its way through the
+    hidden layers. Mean field predicts (depth - 1) / 2 * log10 chi_1. (Summing
+    delta over the batch first would not do: for a network whose output ignores
+    its input, the per-example errors p - y cancel in the sum.)
+    ``log10_signal_ratio``: log10 of the std of the last hidden layer's
+    pre-activations z over the first one's (the forward signal)."""
+
+    activations: tuple
+    depths: np.ndarray
+    gains: np.ndarray
+    width: int
+    log10_gradient_ratio: np.ndarray
+    log10_signal_ratio: np.ndarray
+
+    @property
+    def stds(self):
+        """Hidden-layer weight std of each gain: gain / sqrt(width)."""
+        return self.gains / math.sqrt(self.width)
+
+    def predicted_log10_gradient_ratio(self):
+        """Mean-field (depth - 1) / 2 * log10 chi_1(gain) on the same grid."""
+        out = np.empty_like(self.log10_gradient_ratio)
+        for a, name in enumerate(self.activations):
+            c = np.array([chi1(name, g) for g in self.gains])
+            out[a] = 0.5 * (self.depths[:, None] - 1) * np.log10(c)[None, :]
+        return out
+
+
+def signal_propagation_map(X, y, *, activations=("sigmoid", "tanh", "relu"), depths, gains, width=32,
+                           rng, dtype=np.float64):
+    """One forward and one backward pass per grid cell, at initialization, no
+    training: how much do the forward signal and the backward error grow or
+    shrink between the first and the last hidden layer? (See :class:`SignalMap`.)
+
+    Costs about one training step per cell, so the grid can be much finer than
+    :func:`trainability_map`'s."""
+    depths = _check_grid(depths, "depths", int, minimum=1)
+    gains = _check_grid(gains, "gains")
+    acts = tuple(get_activation(a).name for a in activations)
+    y = np.asarray(y)
+    n_classes = int(y.max()) + 1
+    X = check_inputs(X, np.asarray(X).shape[1], dtype=dtype)
+    Y = as_targets(y, X.shape[0], n_classes, dtype=dtype)
+    grad = np.empty((len(acts), len(depths), len(gains)))
+    signal = np.empty_like(grad)
+    with np.errstate(**_QUIET):
+        for a, name in enumerate(acts):
+            act = get_activation(name)
+            for i, depth in enumerate(depths):
+                (init_rng,) = rng.spawn(1)
+                sizes = [X.shape[1]] + [width] * int(depth) + [n_classes]
+                W, b = init_stack(sizes, gains, rng=init_rng, dtype=dtype)
+                zs, acts_ = _forward(W, b, X, act)
+                delta = acts_[-1] - Y
+                # walk back to the first hidden layer; delta is then dC/dz_1 (per example)
+                for l in range(len(W) - 1, 0, -1):
+                    delta = np.matmul(delta, W[l]) * act.prime(zs[l - 1], acts_[l])
+                    if l == len(W) - 1:
+                        last = np.sqrt(np.sum(delta * delta, axis=(1, 2)))
+                first = np.sqrt(np.sum(delta * delta, axis=(1, 2)))
+                grad[a, i] = np.log10(first / last)
+                signal[a, i] = np.log10(zs[depth - 1].std(axis=(1, 2)) / zs[0].std(axis=(1, 2)))
+    return SignalMap(acts, depths, gains, int(width), grad, signal)

@@ -1,0 +1,197 @@
+"""Tests for course_lib.trainability: mean-field closed forms, a Monte Carlo check of
+chi_1, the stacked trainer against Network's own backprop, and the maps."""
+import math
+
+import numpy as np
+import pytest
+
+from course_lib import Network
+from course_lib.data import spiral
+from course_lib.trainability import (
+    chi1,
+    critical_gain,
+    critical_std,
+    gaussian_expectation,
+    init_stack,
+    length_map_fixed_point,
+    minibatch_indices,
+    signal_propagation_map,
+    stack_loss,
+    train_stack,
+    trainability_map,
+)
+
+
+# ----------------------------------------------------------------- quadrature
+@pytest.mark.parametrize("q", [1e-6, 0.3, 3.0, 400.0])
+def test_gaussian_expectation_matches_gaussian_moments(q):
+    assert gaussian_expectation(lambda z: z * z, q) == pytest.approx(q, rel=1e-9)
+    assert gaussian_expectation(lambda z: z**4, q) == pytest.approx(3 * q * q, rel=1e-9)
+    assert gaussian_expectation(np.cos, q) == pytest.approx(math.exp(-q / 2), rel=1e-9, abs=1e-12)
+
+
+def test_gaussian_expectation_is_exact_for_relu():
+    # E[relu(z)^2] = q/2 and E[relu'(z)^2] = 1/2: no node at 0, nodes in pairs
+    assert gaussian_expectation(lambda z: np.maximum(z, 0) ** 2, 2.5) == pytest.approx(1.25, rel=1e-12)
+    assert gaussian_expectation(lambda z: (z > 0) * 1.0, 2.5) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_gaussian_expectation_rejects_negative_variance():
+    with pytest.raises(ValueError, match="q"):
+        gaussian_expectation(np.cos, -1.0)
+
+
+# ------------------------------------------------------------ mean-field theory
+@pytest.mark.parametrize("gain", [0.3, 0.7, 0.95])
+def test_tanh_below_critical_has_a_dead_signal_and_chi1_equals_gain_squared(gain):
+    assert length_map_fixed_point("tanh", gain) == 0.0
+    assert chi1("tanh", gain) == pytest.approx(gain**2, rel=1e-6)
+
+
+@pytest.mark.parametrize("gain", [0.5, 1.0, 1.3, 2.0, 5.0])
+def test_relu_chi1_is_gain_squared_over_two(gain):
+    assert chi1("relu", gain) == pytest.approx(gain**2 / 2, rel=1e-9)
+    q = length_map_fixed_point("relu", gain)
+    assert q == (0.0 if gain < math.sqrt(2) else math.inf)
+
+
+def test_critical_gains_closed_forms_and_sigmoid():
+    assert critical_gain("tanh") == pytest.approx(1.0, abs=1e-6)
+    assert critical_gain("relu") == pytest.approx(math.sqrt(2), abs=1e-6)
+    g = critical_gain("sigmoid")
+    assert 9.5 < g < 11.0
+    assert chi1("sigmoid", g) == pytest.approx(1.0, abs=1e-6)
+    assert critical_std("relu", 50) == pytest.approx(math.sqrt(2 / 50), rel=1e-6)
+
+
+def test_fixed_point_and_chi1_match_a_wide_random_network(rng):
+    """Monte Carlo: push 200 inputs through 30 tanh layers of width 1500 with gain 2;
+    the pre-activation variance settles at q* and g^2 mean(tanh'(z)^2) at chi_1."""
+    gain, n = 2.0, 1500
+    q_star = length_map_fixed_point("tanh", gain)
+    assert q_star == pytest.approx(gain**2 * gaussian_expectation(lambda z: np.tanh(z) ** 2, q_star), rel=1e-7)
+    a = rng.standard_normal((200, n))
+    for _ in range(30):
+        z = a @ (gain / math.sqrt(n) * rng.standard_normal((n, n)))
+        a = np.tanh(z)
+    assert np.var(z) == pytest.approx(q_star, rel=0.03)
+    assert gain**2 * np.mean((1 - a * a) ** 2) == pytest.approx(chi1("tanh", gain), rel=0.03)
+
+
+def test_bad_gain_is_a_clear_error():
+    with pytest.raises(ValueError, match="gain"):
+        chi1("tanh", -1.0)
+    with pytest.raises(ValueError, match="width"):
+        critical_std("tanh", 0)
+
+
+# ------------------------------------------------------------ stacked training
+def test_minibatch_indices_cover_each_epoch_once(rng):
+    idx = minibatch_indices(10, 3, 7, rng)
+    assert idx.shape == (7, 3)
+    first_epoch = idx[:3].ravel()
+    assert len(set(first_epoch)) == 9  # 3 batches of 3 from a permutation, 1 row dropped
+    with pytest.raises(ValueError, match="batch_size"):
+        minibatch_indices(10, 11, 1, rng)
+
+
+def test_init_stack_draws_gain_over_sqrt_fan_in(rng):
+    W, b = init_stack([400, 300, 3], [0.5, 2.0], rng=rng, dtype=np.float64)
+    assert W[0].shape == (2, 300, 400) and b[0].shape == (2, 300)
+    assert W[0][0].std() == pytest.approx(0.5 / 20, rel=0.02)
+    assert W[0][1].std() == pytest.approx(2.0 / 20, rel=0.02)
+    assert not np.any(b[1])
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_train_stack_matches_network_sgd_step_by_step(rng, activation):
+    """Two stacked networks trained together end with the same weights as two
+    course Networks trained one by one on the same minibatches with their own backprop."""
+    X, y = spiral(n_per_class=20, n_classes=3, rng=rng)
+    sizes = [2, 7, 5, 3]
+    W, b = init_stack(sizes, [0.8, 2.5], rng=rng, dtype=np.float64)
+    for Wl, bl in zip(W, b):
+        bl += 0.1 * rng.standard_normal(bl.shape)  # nonzero biases exercise the bias update too
+    nets = []
+    for s in range(2):
+        net = Network(sizes, activation=activation, cost="log_likelihood", init="zeros", rng=rng)
+        net.weights = [Wl[s].copy() for Wl in W]
+        net.biases = [bl[s].copy() for bl in b]
+        nets.append(net)
+    final = train_stack(W, b, X, y, activation, steps=15, batch_size=8, eta=0.3, rng=np.random.default_rng(7))
+    batches = minibatch_indices(len(y), 8, 15, np.random.default_rng(7))
+    for s, net in enumerate(nets):
+        for rows in batches:
+            gW, gb = net.gradients(X[rows], y[rows])
+            for l in range(net.depth):
+                net.weights[l] -= 0.3 * gW[l]
+                net.biases[l] -= 0.3 * gb[l]
+        for l in range(net.depth):
+            np.testing.assert_allclose(W[l][s], net.weights[l], rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(b[l][s], net.biases[l], rtol=1e-10, atol=1e-12)
+        assert final[s] == pytest.approx(net.loss(X, y), rel=1e-10)
+
+
+def test_train_stack_records_loss_curves(rng):
+    X, y = spiral(n_per_class=20, rng=rng)
+    W, b = init_stack([2, 16, 3], [1.0], rng=rng, dtype=np.float64)
+    start = stack_loss(W, b, X, y, "tanh")
+    final, (steps, curve) = train_stack(W, b, X, y, "tanh", steps=50, batch_size=10, eta=0.5, rng=rng,
+                                        record_every=10)
+    assert list(steps) == [0, 10, 20, 30, 40, 50]
+    assert curve.shape == (6, 1)
+    assert curve[0, 0] == pytest.approx(start[0])
+    assert curve[-1, 0] == final[0] < start[0]
+
+
+def test_a_diverging_network_gives_nan_quietly_and_spares_the_others(rng):
+    """ReLU with gain 40 over 10 layers: outputs ~ (40^2/2)^5 = 3e14 times the input;
+    SGD with eta 1 blows it up to inf/NaN. The gain-1.4 neighbour trains normally.
+    pytest turns RuntimeWarnings into errors, so this also checks nothing warns."""
+    X, y = spiral(n_per_class=20, rng=rng)
+    W, b = init_stack([2] + [16] * 10 + [3], [1.4, 40.0], rng=rng)
+    final = train_stack(W, b, X, y, "relu", steps=20, batch_size=10, eta=1.0, rng=rng)
+    assert np.isfinite(final[0])
+    assert np.isnan(final[1])
+
+
+# ------------------------------------------------------------------------ maps
+def test_trainability_map_separates_a_trainable_from_a_stuck_cell(rng):
+    """Depth 1 at gain 1 learns the spiral within 300 steps; depth 6 tanh at gain
+    0.1 cannot: its signal shrinks 10x per layer, and its loss stays at ln 3."""
+    X, y = spiral(n_per_class=30, rng=rng)
+    X = (X - X.mean(0)) / X.std(0)
+    m = trainability_map(X, y, activations=("tanh",), depths=[1, 6], gains=[0.1, 1.5], width=16, steps=300,
+                         batch_size=15, eta=0.2, rng=rng)
+    assert m.loss.shape == (1, 2, 2)
+    assert m.chance == pytest.approx(math.log(3))
+    assert m.relative[0, 0, 1] < 0.8
+    assert m.relative[0, 1, 0] == pytest.approx(1.0, abs=0.01)
+    assert m.trainable(0.8)[0, 0, 1] and not m.trainable(0.8)[0, 1, 0]
+    np.testing.assert_allclose(m.stds, [0.1 / 4, 1.5 / 4])
+
+
+def test_trainability_map_rejects_bad_grids(rng):
+    X, y = spiral(n_per_class=5, rng=rng)
+    with pytest.raises(ValueError, match="depths"):
+        trainability_map(X, y, depths=[0, 2], gains=[1.0], rng=rng)
+    with pytest.raises(ValueError, match="gains"):
+        trainability_map(X, y, depths=[2], gains=[-1.0], rng=rng)
+
+
+def test_signal_map_follows_the_mean_field_prediction(rng):
+    """The backward error shrinks or grows by chi_1^(1/2) per layer: measured and
+    predicted log10 ratios agree within 0.6 (a factor 4) where the prediction is
+    within 10 decades, at width 64."""
+    X, y = spiral(n_per_class=40, rng=rng)
+    X = (X - X.mean(0)) / X.std(0)
+    m = signal_propagation_map(X, y, depths=[1, 4, 12], gains=[0.5, 1.0, 1.41, 2.0, 4.0, 12.0], width=64, rng=rng)
+    pred = m.predicted_log10_gradient_ratio()
+    assert np.all(m.log10_gradient_ratio[:, 0] == 0)  # depth 1: first = last hidden layer
+    close = np.abs(pred) < 10
+    assert close.sum() > 40
+    assert np.max(np.abs(m.log10_gradient_ratio - pred)[close]) < 0.6
+    # ReLU: the forward signal changes by (g^2/2)^(1/2) per layer too
+    relu = m.activations.index("relu")
+    expected = 0.5 * (m.depths[:, None] - 1) * np.log10(m.gains**2 / 2)[None, :]
+    assert np.max(np.abs(m.log10_signal_ratio[relu] - expected)) < 0.6
