@@ -4,28 +4,41 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Students get the runtime and JupyterLab ('lab' extra); `make test` adds the test and
+# instructor tools ('dev' extra: pytest, nbval, nbgrader, ...). Each stamp is refreshed
+# whenever pyproject.toml changes.
+LAB_STAMP := $(VENV)/.installed-lab
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: lab test install data bench clean-venv
+.PHONY: lab test install data data-dev bench clean-venv
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[lab]'
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $@ $(LAB_STAMP)
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
-data: $(STAMP)
+data: $(LAB_STAMP)
+	$(PY) -m course_lib.data
+
+data-dev: $(DEV_STAMP)
 	$(PY) -m course_lib.data
 
 lab: data
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: data
+test: data-dev
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) benchmarks/bench_training.py
 
 clean-venv:
