@@ -648,10 +648,23 @@ def plot_accuracy_curves(accuracies, colors=None, ax=None, title=None, chance=No
 # Decision boundaries of 2-D classifiers (notebook 06).
 # --------------------------------------------------------------------------------------
 
-__all__ += ["CLASS_COLORS", "decision_grid", "plot_decision_boundary"]
+__all__ += ["CLASS_COLORS", "plot_points", "decision_grid", "plot_decision_boundary"]
 
 #: Colours of the classes of a 2-D data set (light fill, dark points); not initializer colours.
 CLASS_COLORS = ("#4878d0", "#ee854a", "#6acc64", "#d65f5f", "#956cb4", "#8c613c")
+
+
+def plot_points(X, y, ax=None, title=None):
+    """A 2-D labelled data set (X (N, 2), y (N,) integer labels), one colour per class."""
+    fig, ax = _axes(ax, figsize=(4, 4))
+    X, y = np.asarray(X), np.asarray(y)
+    for k in range(int(y.max()) + 1):
+        pts = X[y == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=12, color=CLASS_COLORS[k % len(CLASS_COLORS)], edgecolors="k",
+                   linewidths=0.3, label=f"class {k}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal", title=title or f"{len(y)} points, {int(y.max()) + 1} classes")
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
 
 
 def decision_grid(predict, X, resolution=150, padding=0.2):
