@@ -8,6 +8,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 # Named on one side only, on purpose: conda's own tools and the interpreter.
 CONDA_ONLY = {"python", "pip"}
+# conda-forge names that differ from the PyPI name of the same package.
+CONDA_TO_PIP = {"playwright-python": "playwright"}
 
 
 def _name(requirement: str) -> str:
@@ -29,7 +31,7 @@ def conda_packages():
     names = set()
     for dep in env["dependencies"]:
         if isinstance(dep, str):
-            names.add(_name(dep))
+            names.add(CONDA_TO_PIP.get(_name(dep), _name(dep)))
         # the nested pip: list installs course_lib itself (-e .); nothing else belongs there
     return names - CONDA_ONLY
 

@@ -1,0 +1,248 @@
+"""The course in a real JupyterLab: what a student sees in the browser works.
+
+One JupyterLab server (127.0.0.1, random token, settings/workspaces/runtime in a temporary
+folder, autosave off) and one headless Chromium (Debian's /usr/bin/chromium through Python
+playwright, fresh profile) for the whole module. The server serves a temporary folder with
+*copies* of the notebooks, so the repository's notebooks are never rewritten.
+
+* Notebook 02: Run All from the menu, then move the ``std`` and ``depth`` sliders of the
+  histogram widget with the keyboard and check that the figure (its pixels) and the
+  statistics table (``.layer-stats``) change, and that the table reports the values the
+  sliders show.
+* The MNIST train widget (notebook 04's ``train_widget``): press **Train** once on a small
+  subset and check that the learning curve appears in the run's colour.
+
+Screenshots go to ``build/browser/`` (git-ignored). Without playwright or Chromium the tests
+skip and say why (``.ci/run`` installs Chromium in CI).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from browser_harness import JupyterLab, NotebookPage, launch_chromium, missing_requirements
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+HISTOGRAM_NOTEBOOK = "02_activation_histograms.ipynb"
+TRAIN_NOTEBOOK = "train_widget_subset.ipynb"
+SCREENSHOTS = ROOT / "build" / "browser"
+VIEWPORT = {"width": 1600, "height": 1000}
+
+MISSING = missing_requirements()
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"browser tests need a browser: {MISSING}")
+
+#: The temporary notebook of the train test: what a student types to get notebook 04's
+#: widget on a small subset (2,000 training and 1,000 validation images).
+TRAIN_CELLS = [
+    "import numpy as np\n\nfrom course_lib.data import load_mnist\nfrom course_lib.train_widget import train_widget",
+    "mnist = load_mnist(dtype=np.float32)\n"
+    "(X_train, y_train), (X_val, y_val) = mnist.train, mnist.validation\n"
+    "subset, subset_val = (X_train[:2000], y_train[:2000]), (X_val[:1000], y_val[:1000])",
+    "widget = train_widget(subset, subset_val)\nwidget",
+]
+
+
+def _write_notebook(path, sources):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+
+
+def _mnist_ready():
+    from course_lib import data
+
+    return (data.resolve_data_dir() / data.CACHE_FILE).exists()
+
+
+@pytest.fixture(scope="module")
+def lab_page(tmp_path_factory):
+    """(JupyterLab, playwright Page) shared by the module; both are shut down at the end,
+    also when a test fails."""
+    from playwright.sync_api import sync_playwright
+
+    root = tmp_path_factory.mktemp("lab-root")
+    notebooks = [TRAIN_NOTEBOOK]
+    if (NOTEBOOKS / HISTOGRAM_NOTEBOOK).exists():
+        shutil.copy(NOTEBOOKS / HISTOGRAM_NOTEBOOK, root)
+        notebooks.insert(0, HISTOGRAM_NOTEBOOK)
+    _write_notebook(root / TRAIN_NOTEBOOK, TRAIN_CELLS)
+    lab = JupyterLab(root, tmp_path_factory.mktemp("lab-home")).launch()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)      # starts while the server boots
+            try:
+                lab.wait_until_ready()
+                for name in notebooks:                 # kernels start while JupyterLab loads
+                    lab.start_kernel(name)
+                page = browser.new_page(viewport=VIEWPORT)
+                yield lab, page
+            finally:
+                browser.close()
+    finally:
+        lab.stop()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page, name):
+    """Keep a picture of the page when the block fails (for the CI log's reader)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-FAILED.png"))
+        raise
+
+
+def _pixels(png):
+    """An element screenshot (PNG bytes) as an (h, w, 3) float array in [0, 1]."""
+    import matplotlib.image
+
+    return matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
+
+
+def _changed_fraction(png_a, png_b):
+    a, b = _pixels(png_a), _pixels(png_b)
+    if a.shape != b.shape:
+        return 1.0
+    return float(np.mean(np.abs(a - b).max(axis=-1) > 0.1))
+
+
+def _colour_fraction(png, colour, tol=0.12):
+    """Fraction of pixels within ``tol`` (per channel) of a matplotlib colour."""
+    from matplotlib.colors import to_rgb
+
+    px = _pixels(png)
+    return float(np.mean(np.all(np.abs(px - np.array(to_rgb(colour))) < tol, axis=-1)))
+
+
+def _number_after(label, text):
+    """The number printed after ``label`` in ``text`` (e.g. 'std 2.00' -> 2.0)."""
+    match = re.search(rf"{label}\s+([-+0-9.eE]+)", text)
+    assert match, f"no '{label} <number>' in {text!r}"
+    return float(match.group(1))
+
+
+def test_jupyterlab_serves_copies_with_autosave_off(lab_page):
+    """The harness itself: what the browser may write goes to a temporary copy, never to
+    notebooks/, and JupyterLab does not save on its own."""
+    lab, _ = lab_page
+    assert ROOT not in lab.root.resolve().parents
+    assert lab.setting("@jupyterlab/docmanager-extension:plugin", "autosave") is False
+    assert lab.setting("@jupyterlab/notebook-extension:tracker", "windowingMode") == "none"
+    assert lab.api("api/status")["kernels"] >= 1           # the kernels started ahead of the page
+
+
+def test_histogram_widget_follows_std_and_depth_sliders(lab_page):
+    """Notebook 02 in JupyterLab: Run All, then the std and depth sliders redraw the
+    figure and rewrite the statistics, which report the values the sliders show."""
+    if not (NOTEBOOKS / HISTOGRAM_NOTEBOOK).exists():
+        pytest.skip(f"notebooks/{HISTOGRAM_NOTEBOOK} is not written yet")
+    lab, page = lab_page
+    with screenshot_on_failure(page, "02_activation_histograms"):
+        nb = NotebookPage(page, lab, HISTOGRAM_NOTEBOOK, timeout=30).open()
+        prompts = nb.run_all(timeout=90)
+        assert nb.error_outputs() == []
+        assert len(prompts) > 0
+        widget = nb.output_with(".layer-stats")
+        stats = widget.locator(".layer-stats")
+        figure = widget.locator("img").first
+        figure.scroll_into_view_if_needed()
+
+        def caption_number(label):
+            return _number_after(label, stats.inner_text())
+
+        def new_figure(old_src):
+            """Wait for the <img> to get a new picture, decoded; return (src, PNG screenshot)."""
+            src = nb.wait_for(lambda: figure.get_attribute("src") != old_src and figure.get_attribute("src"),
+                              what="a new figure")
+            figure.evaluate("img => img.decode()")
+            return src, figure.screenshot()
+
+        text0, src0, png0 = stats.inner_text(), figure.get_attribute("src"), figure.screenshot()
+        std0 = caption_number("std")
+        # Six steps of the log slider (0.05 decades each): std x 10^0.3, about x 2. The
+        # slider may send only some of the intermediate values (ipywidgets throttles),
+        # so wait until the table reports the value the readout shows.
+        nb.press_slider("std", "ArrowRight", 6, scope=widget)
+        shown_std = float(nb.slider_readout("std", scope=widget))
+        assert shown_std == pytest.approx(std0 * 10**0.3, rel=0.02)
+        nb.wait_for(lambda: caption_number("std") == pytest.approx(shown_std, rel=0.01),
+                    what=f"statistics report std {shown_std} after moving the slider")
+        nb.wait_for_kernel_idle()
+        text1 = stats.inner_text()
+        src1, png1 = new_figure(src0)
+        assert text1 != text0
+        assert _changed_fraction(png0, png1) > 0.002, "the figure did not change when std moved"
+
+        depth0 = int(caption_number("depth"))
+        nb.press_slider("depth", "ArrowRight", 3, scope=widget)
+        assert int(nb.slider_readout("depth", scope=widget)) == depth0 + 3
+        nb.wait_for(lambda: int(caption_number("depth")) == depth0 + 3,
+                    what=f"statistics report depth {depth0 + 3} after moving the slider")
+        nb.wait_for_kernel_idle()
+        text2 = stats.inner_text()
+        _, png2 = new_figure(src1)
+        # The table's last row is the deepest layer.
+        last_row = [line for line in text2.splitlines() if re.match(r"^\s*\d+\s", line)][-1]
+        assert int(last_row.split()[0]) == depth0 + 3, text2
+        assert _changed_fraction(png1, png2) > 0.002, "the figure did not change when depth moved"
+        assert nb.error_outputs() == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(SCREENSHOTS / "02_activation_histograms_widget.png"))
+
+
+def test_train_button_draws_the_learning_curve(lab_page):
+    """Notebook 04's train widget in JupyterLab: press Train, the learning curve appears.
+
+    Running notebook 04 itself in the browser would take minutes (it reproduces Nielsen's
+    30-epoch runs on 50,000 images), and nbval already runs it top to bottom. What only a
+    browser can show is that the widget works there: the button reaches the kernel, the
+    progress and the curve come back. So this opens a small temporary notebook that builds
+    the same widget from course_lib as a student would (``train_widget(subset, subset_val)``)
+    on 2,000 training and 1,000 validation images, sets the epochs slider to 3 by typing
+    into its readout, presses Train and checks the curve in the run's colour.
+    """
+    if not _mnist_ready():
+        pytest.skip("MNIST is not prepared (python -m course_lib.data; make test does it)")
+    from course_lib.plotting import init_color
+
+    lab, page = lab_page
+    with screenshot_on_failure(page, "train_widget"):
+        nb = NotebookPage(page, lab, TRAIN_NOTEBOOK, timeout=30).open()
+        nb.run_all(timeout=60)
+        assert nb.error_outputs() == []
+        widget = nb.output_with(".train-curve")
+        curve = widget.locator("img.train-curve")
+        status = widget.locator(".train-status")
+        curve.scroll_into_view_if_needed()
+        nb.type_slider("epochs", 3, scope=widget)
+        page.wait_for_function("el => el.innerText.trim() === '3'",
+                               arg=nb.slider("epochs", scope=widget).locator(".widget-readout").element_handle())
+        before = curve.screenshot()
+        run_colour = init_color("nielsen_default")              # the widget's default initializer
+        assert _colour_fraction(before, run_colour) < 0.0005     # no run drawn yet
+
+        nb.button("Train", scope=widget).click()
+        nb.wait_for_change(lambda: status.inner_text().startswith("done:"), False, timeout=60,
+                           what="status line after pressing Train")
+        nb.wait_for_kernel_idle()
+        text = status.inner_text()
+        assert "after 3 epochs" in text, text
+        accuracy = _number_after("validation accuracy", text.replace("%", " "))
+        assert accuracy > 60, f"3 epochs on 2,000 images should pass 60% (new init), got: {text}"
+        after = curve.screenshot()
+        assert _colour_fraction(after, run_colour) > 0.001, "no learning curve in the run's colour"
+        assert nb.error_outputs() == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(SCREENSHOTS / "train_widget.png"))
