@@ -40,6 +40,7 @@ What this module measures:
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -339,8 +340,8 @@ class DepthExplorer:
     results are cached, so going back to a setting is instant.
     ``update(depth, activation, init)`` redraws ``self.figure`` in place with the
     gradient heatmap and the rms profile (:func:`~course_lib.plotting.plot_gradient_flow`)
-    and returns it. :meth:`widget` wires ``update`` to ipywidgets: a depth slider and
-    two dropdowns.
+    and returns it; ``png`` is that figure as PNG bytes. :meth:`widget` wires
+    ``update`` to ipywidgets (:func:`course_lib.widgets.build_depth_widget`).
     """
 
     DEPTHS = (2, 50)
@@ -357,6 +358,7 @@ class DepthExplorer:
         self.inits = dict(DEEP_NET_INITS if inits is None else inits)
         self.activations = tuple(activations)
         self.figure = None
+        self.setting = None
         self.calls = 0
         self._flow = lru_cache(maxsize=64)(self._compute)
 
@@ -386,31 +388,23 @@ class DepthExplorer:
 
         flow = self.flow(depth, activation, init)
         self.calls += 1
+        self.setting = dict(depth=int(depth), activation=activation, init=init)
         self.figure = plot_gradient_flow(flow, init=init, fig=self.figure)
         return self.figure
 
-    def widget(self, depth=30, activation="tanh", init="xavier_normal"):  # pragma: no cover - needs a kernel
-        """An ipywidgets box: depth slider, activation and init dropdowns, the figure."""
-        import ipywidgets as widgets
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+    @property
+    def png(self):
+        """The current figure as PNG bytes, what the widget shows (drawing the default
+        setting first if nothing has been drawn yet)."""
+        if self.figure is None:
+            self.update()
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=80)
+        return buffer.getvalue()
 
-        out = widgets.Output()
-        controls = dict(
-            depth=widgets.IntSlider(value=depth, min=self.DEPTHS[0], max=self.DEPTHS[1], step=1,
-                                    description="depth", continuous_update=False),
-            activation=widgets.Dropdown(options=self.activations, value=activation, description="activation"),
-            init=widgets.Dropdown(options=[(INIT_LABELS.get(k, k), k) for k in self.inits], value=init,
-                                  description="init"),
-        )
+    def widget(self, depth=30, activation="relu", init="xavier_normal"):
+        """The ipywidgets box (depth slider, activation and init menus, the figure):
+        :func:`course_lib.widgets.build_depth_widget` on this explorer."""
+        from .widgets import build_depth_widget
 
-        def redraw(_=None):
-            with out:
-                out.clear_output(wait=True)
-                display(self.update(**{k: w.value for k, w in controls.items()}))
-
-        for w in controls.values():
-            w.observe(redraw, names="value")
-        redraw()
-        plt.close(self.figure)  # shown through the Output widget only, not again below the cell
-        return widgets.VBox([widgets.HBox(list(controls.values())), out])
+        return build_depth_widget(self, depth=depth, activation=activation, init=init)

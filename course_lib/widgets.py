@@ -679,3 +679,46 @@ def build_neuron_widget(explorer=None, *, rng=None, **defaults):
     box.image = image
     box.table = table
     return box
+
+
+# ------------------------------------------------------------------ notebook 05
+__all__ += ["build_depth_widget"]
+
+
+def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_normal"):
+    """A depth slider (2-50) and activation and initializer menus wired to a
+    :class:`course_lib.gradient_flow.DepthExplorer`; returns an ``ipywidgets.VBox``
+    with attributes ``explorer``, ``controls`` and ``image`` (the figure as PNG).
+
+    The depth slider updates on release (each depth is a new network); settings
+    already seen come from the explorer's cache."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from .gradient_flow import INIT_LABELS
+
+    explorer.update(depth=depth, activation=activation, init=init)
+    plt.close(explorer.figure)  # shown through the Image widget only, not again below the cell
+    style = {"description_width": "70px"}
+    low, high = explorer.DEPTHS
+    controls = {
+        "depth": w.IntSlider(value=depth, min=low, max=high, description="depth", continuous_update=False,
+                             style=style),
+        "activation": w.Dropdown(options=list(explorer.activations), value=activation, description="activation",
+                                 style=style),
+        "init": w.Dropdown(options=[(INIT_LABELS.get(k, k), k) for k in explorer.inits], value=init,
+                           description="init", style=style),
+    }
+    image = w.Image(value=explorer.png, format="png", layout=w.Layout(width="880px"))
+
+    def refresh(_change=None):
+        explorer.update(**{name: c.value for name, c in controls.items()})
+        image.value = explorer.png
+
+    for c in controls.values():
+        c.observe(refresh, names="value")
+    box = w.VBox([w.HBox(list(controls.values())), image])
+    box.explorer = explorer
+    box.controls = controls
+    box.image = image
+    return box

@@ -224,3 +224,19 @@ def test_figures_render(rng):
     for f in (fig, fig2, fig3, fig4, fig5):
         f.canvas.draw()
         plt.close(f)
+
+
+def test_depth_widget_drives_the_explorer_without_a_browser(explorer):
+    from course_lib.widgets import build_depth_widget
+
+    box = build_depth_widget(explorer, depth=10, activation="tanh", init="he_normal")
+    first = box.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    assert explorer.setting == dict(depth=10, activation="tanh", init="he_normal")
+    box.controls["depth"].value = 40
+    assert explorer.setting["depth"] == 40 and box.image.value != first
+    box.controls["init"].value = "large"
+    box.controls["activation"].value = "relu"
+    assert explorer.setting == dict(depth=40, activation="relu", init="large")
+    assert [label for label, _ in box.controls["init"].options][0] == "std 0.01"
+    plt.close(explorer.figure)
