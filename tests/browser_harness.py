@@ -367,18 +367,57 @@ class NotebookPage:
         self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         return self.wait_until_all_ran(timeout)
 
+    def cell(self, index):
+        """The notebook's cell number ``index`` (0-based, markdown cells included)."""
+        return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def run_cells(self, indices, timeout=None):
+        """Run these code cells, in this order, as a student would: click the cell's
+        prompt (selects it without editing), press Ctrl+Enter; then wait until each has an
+        execution count and the kernel is idle. Returns their prompts."""
+        for index in indices:
+            cell = self.cell(index)
+            cell.scroll_into_view_if_needed()
+            cell.locator(".jp-InputPrompt").first.click()
+            self.page.keyboard.press("Control+Enter")
+        cells = [self.cell(i).locator(".jp-InputPrompt").first for i in indices]
+
+        def done():
+            prompts = [c.inner_text().strip() for c in cells]
+            if self.kernel_status() == "idle" and "[*]:" not in prompts:
+                errors = self.error_outputs()
+                if errors:
+                    raise HarnessError(f"a cell failed (prompts {prompts}):\n{errors[0][-2000:]}")
+            return all(_PROMPT_DONE.match(p) for p in prompts) and self.kernel_status() == "idle" and prompts
+
+        return self.wait_for(done, timeout, what=f"running cells {list(indices)}")
+
     def prompts(self):
         """The input prompts of the code cells, e.g. ['[1]:', '[*]:', '[ ]:']."""
         return [p.strip() for p in self.panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
 
-    def wait_until_all_ran(self, timeout=None):
+    def wait_until_all_ran(self, timeout=None, stall=10.0):
+        """Wait until every code cell shows an execution count and the kernel is idle.
+
+        Fails at once when Run All stopped at an error (JupyterLab does not run the cells
+        after it), and after ``stall`` seconds of an idle kernel with cells left unrun."""
         timeout = timeout or self.timeout
         deadline = time.monotonic() + timeout
-        prompts = []
+        prompts, idle_since = [], None
         while time.monotonic() < deadline:
             prompts = self.prompts()
-            if prompts and all(_PROMPT_DONE.match(p) for p in prompts) and self.kernel_status() == "idle":
+            idle = self.kernel_status() == "idle"
+            if prompts and all(_PROMPT_DONE.match(p) for p in prompts) and idle:
                 return prompts
+            if idle and "[*]:" not in prompts:
+                errors = self.error_outputs()
+                if errors:
+                    raise HarnessError(f"Run All stopped at an error (prompts {prompts}):\n{errors[0][-2000:]}")
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > stall:
+                    raise HarnessError(f"the kernel is idle but cells were not run: prompts {prompts}")
+            else:
+                idle_since = None
             time.sleep(0.25)
         raise HarnessError(f"cells still not run after {timeout:.0f} s: prompts {prompts}")
 
