@@ -17,18 +17,26 @@ from .trainability import critical_gain
 __all__ = ["plot_loss_curves", "plot_trainability_map", "plot_signal_map"]
 
 
-def plot_loss_curves(curves, chance=None, colors=None, ax=None, title=None, xlabel="epoch", ylabel="training loss"):
+def plot_loss_curves(curves, chance=None, colors=None, ax=None, title=None, xlabel="epoch", ylabel="training loss",
+                     styles=None, ylim=None):
     """Loss curves (dict label -> values, or -> (x, values)) with a dotted line at
-    the chance loss ``chance`` (ln K for a uniform guess over K classes)."""
+    the chance loss ``chance`` (ln K for a uniform guess over K classes).
+
+    ``styles``: optional dict label -> extra line properties (e.g. a wider line for a
+    curve that another one hides); ``ylim``: (bottom, top), default (0, auto). Parts
+    of a curve above ``top`` are clipped, and its legend entry says where it started."""
     fig, ax = _axes(ax, figsize=(6, 3.6))
-    colors = colors or {}
+    colors, styles = colors or {}, styles or {}
+    top = None if ylim is None else ylim[1]
     for label, c in curves.items():
         x, v = c if isinstance(c, tuple) else (np.arange(1, len(c) + 1), c)
-        ax.plot(x, np.asarray(v, dtype=np.float64), color=colors.get(label), label=label, linewidth=2)
+        v = np.asarray(v, dtype=np.float64)
+        text = label if top is None or not v[0] > top else f"{label} (starts at {v[0]:.3g}, off the top)"
+        ax.plot(x, v, **{"color": colors.get(label), "label": text, "linewidth": 2, **styles.get(label, {})})
     if chance is not None:
         ax.axhline(chance, color="k", linestyle=":", linewidth=1.2, label=f"chance: ln {round(math.exp(chance))} = {chance:.3f}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Training loss")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(*(ylim or (0, None)))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
