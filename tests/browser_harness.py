@@ -457,6 +457,12 @@ class NotebookPage:
         self.page.keyboard.type(str(value))
         self.page.keyboard.press("Enter")
 
+    def choose(self, description, option, scope=None):
+        """Pick ``option`` (its visible label) in the ipywidgets Dropdown labelled ``description``."""
+        label = self.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(description)}\s*$"))
+        dropdown = (scope or self.panel).locator(".widget-dropdown").filter(has=label).first
+        dropdown.locator("select").select_option(label=option)
+
     def button(self, description, scope=None):
         """The ipywidgets Button whose description is exactly ``description``."""
         return (scope or self.panel).locator(

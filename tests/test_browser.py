@@ -36,7 +36,7 @@ SCREENSHOTS = ROOT / "build" / "browser"
 VIEWPORT = {"width": 1600, "height": 1400}
 
 MISSING = missing_requirements()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"browser tests need a browser: {MISSING}")
+needs_browser = pytest.mark.skipif(MISSING is not None, reason=f"browser tests need a browser: {MISSING}")
 
 #: The temporary notebook of the train test: what a student types to get notebook 04's
 #: widget on a small subset (2,000 training and 1,000 validation images).
@@ -133,6 +133,7 @@ def _number_after(label, text):
     return float(match.group(1))
 
 
+@needs_browser
 def test_jupyterlab_serves_copies_with_autosave_off(lab_page):
     """The harness itself: what the browser may write goes to a temporary copy, never to
     notebooks/, and JupyterLab does not save on its own."""
@@ -159,6 +160,7 @@ def widget_section_cells(path, call):
     return [code[0]] + [i for i in code if max(start, code[0]) < i <= widget]
 
 
+@needs_browser
 def test_histogram_widget_follows_std_and_depth_sliders(lab_page):
     """Notebook 02 in JupyterLab: the std and depth sliders redraw the figure and rewrite
     the statistics, which report the values the sliders show.
@@ -228,6 +230,7 @@ def test_histogram_widget_follows_std_and_depth_sliders(lab_page):
         widget.screenshot(path=str(SCREENSHOTS / "02_activation_histograms_widget.png"))
 
 
+@needs_browser
 def test_train_button_draws_the_learning_curve(lab_page):
     """Notebook 04's train widget in JupyterLab: press Train, the learning curve appears.
 
@@ -236,12 +239,16 @@ def test_train_button_draws_the_learning_curve(lab_page):
     browser can show is that the widget works there: the button reaches the kernel, the
     progress and the curve come back. So this opens a small temporary notebook that builds
     the same widget from course_lib as a student would (``train_widget(subset, subset_val)``)
-    on 2,000 training and 1,000 validation images, sets the epochs slider to 3 by typing
-    into its readout, presses Train and checks the curve in the run's colour.
+    on 2,000 training and 1,000 validation images, picks Nielsen's new N(0, 1/n_in) weights in
+    the dropdown, sets the epochs slider to 3 by typing into its readout, presses Train and
+    checks the status line and the curve in the run's colour.
     """
     if not _mnist_ready():
         pytest.skip("MNIST is not prepared (python -m course_lib.data; make test does it)")
     from course_lib.plotting import init_color
+    from course_lib.train_widget import INIT_CHOICES
+
+    new_init_label = dict((value, label) for label, value in INIT_CHOICES)["nielsen_default"]
 
     lab, page = lab_page
     with screenshot_on_failure(page, "train_widget"):
@@ -252,11 +259,12 @@ def test_train_button_draws_the_learning_curve(lab_page):
         curve = widget.locator("img.train-curve")
         status = widget.locator(".train-status")
         curve.scroll_into_view_if_needed()
+        nb.choose("weights", new_init_label, scope=widget)
         nb.type_slider("epochs", 3, scope=widget)
         page.wait_for_function("el => el.innerText.trim() === '3'",
                                arg=nb.slider("epochs", scope=widget).locator(".widget-readout").element_handle())
         before = curve.screenshot()
-        run_colour = init_color("nielsen_default")              # the widget's default initializer
+        run_colour = init_color("nielsen_default")              # the course's colour of the chosen init
         assert _colour_fraction(before, run_colour) < 0.0005     # no run drawn yet
 
         nb.button("Train", scope=widget).click()
@@ -267,8 +275,26 @@ def test_train_button_draws_the_learning_curve(lab_page):
         assert "after 3 epochs" in text, text
         accuracy = _number_after("validation accuracy", text.replace("%", " "))
         assert accuracy > 60, f"3 epochs on 2,000 images should pass 60% (new init), got: {text}"
+        curve.evaluate("img => img.decode()")                   # the last picture is drawn
         after = curve.screenshot()
         assert _colour_fraction(after, run_colour) > 0.001, "no learning curve in the run's colour"
         assert nb.error_outputs() == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         widget.screenshot(path=str(SCREENSHOTS / "train_widget.png"))
+
+
+def test_without_chromium_the_tests_skip_with_the_reason(monkeypatch, tmp_path):
+    """Where Chromium is missing the browser tests must skip and say how to get it."""
+    import browser_harness
+
+    monkeypatch.setattr(browser_harness, "CHROMIUM_CANDIDATES", (str(tmp_path / "no-chromium"),))
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chromium-either"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    reason = browser_harness.missing_requirements()
+    assert reason is not None and "apt-get install chromium" in reason
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert browser_harness.find_chromium() == str(fake)       # found on PATH
+    monkeypatch.setenv("CHROMIUM", str(fake))
+    assert browser_harness.missing_requirements() is None
