@@ -279,12 +279,20 @@ def plot_layer_histograms(activations, activation, axes=None, color=None, title=
 
     Inputs: ``activations`` a list of (B, n) arrays a_1..a_L (or a LayerSignals);
     ``layers`` the 1-based layer numbers to draw (default: :func:`select_layers`).
-    The panels share both axes, so a shrinking signal shows as a narrowing spike."""
+    The panels share both axes, so a shrinking signal shows as a narrowing spike.
+    Given ``axes`` (a row of a larger figure), the title labels the row's y axis."""
     from .diagnostics import layer_statistics
 
     acts = list(getattr(activations, "activations", activations))
     layers = layers or select_layers(len(acts))
+    own_figure = axes is None
     fig, axes = _axes_row(axes, len(layers), (2.4 * len(layers) + 0.6, 2.9), sharex=True, sharey=True)
+    if not own_figure:
+        for ax in axes[1:]:
+            ax.sharex(axes[0])
+            ax.sharey(axes[0])
+    for ax in axes[1:]:
+        ax.tick_params(labelleft=False)
     shown = [acts[l - 1] for l in layers]
     lo, hi = histogram_range(activation, shown)
     edges = np.linspace(lo, hi, bins + 1)
@@ -301,13 +309,16 @@ def plot_layer_histograms(activations, activation, axes=None, color=None, title=
             top = max(top, float(h.max()))
         ax.set_title(f"layer {l}\n{_stat_line(s, activation)}", fontsize=9)
         ax.set_xlim(lo, hi)
+        ticks = [lo, (lo + hi) / 2, hi] if hi < 1000 else [lo, hi]
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
     axes[0].set_ylim(0, nice_ceil(top * 1.05) if top > 0 else 1)
-    axes[0].set_ylabel("fraction of activations")
+    axes[0].set_ylabel("fraction of activations" if own_figure or not title else f"{title}\nfraction")
     for ax in axes:
         ax.set_xlabel("a" if activation != "relu" else "a (> 0)")
-    if title:
-        fig.suptitle(title, fontsize=11, x=0.01, ha="left")
-    fig.tight_layout()
+    if own_figure:
+        if title:
+            fig.suptitle(title, fontsize=11, x=0.01, ha="left")
+        fig.tight_layout()
     return fig
 
 

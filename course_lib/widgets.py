@@ -30,6 +30,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from .activations import get_activation
@@ -325,7 +326,10 @@ class HistogramExplorer:
         shown = [acts[l - 1] for l in self.layers]
         lo, hi = histogram_range(p["activation"], shown)
         edges = np.linspace(lo, hi, self.bins + 1)
-        color = init_color("small" if p["init"] == "custom" and p["std"] < 0.05 else p["init"])
+        color = init_color(p["init"])
+        if p["init"] == "custom":                   # a plain std: the course colours of std 1 and of tiny stds
+            color = init_color("nielsen_large" if math.isclose(p["std"], 1.0, rel_tol=0.03)
+                               else "small" if p["std"] < 0.05 else "custom")
         top = 0.0
         for i, (step, over) in enumerate(zip(art["steps"], art["overflow"])):
             if i >= n_panels:
@@ -567,7 +571,10 @@ class NeuronExplorer:
         live.animate(curve)
         ax_z.set_xlabel("z = w·x + b", **_TEXT)
         ax_z.set_ylabel("density", **_TEXT)
-        ax_z.legend(loc="upper left", fontsize=7)
+        band = ax_z.patches[0]
+        ax_z.legend([band, Patch(color="#999999", alpha=0.6), curve],
+                    [band.get_label(), "sampled z (colour: red at std 1, blue at 1/sqrt(n))", "predicted Gaussian"],
+                    loc="upper left", fontsize=7)
         sat_text = live.animate(ax_z.text(0.98, 0.96, "", transform=ax_z.transAxes, ha="right", va="top", **_TEXT))
         dhist = live.animate(ax_d.stairs(np.zeros(self.bins), edges, fill=True, alpha=0.6,
                                          color=init_color("custom")))

@@ -12,6 +12,7 @@ from course_lib.experiments import (
     check_neuron_std,
     gaussian_moments,
     hidden_forward,
+    layer_table,
     neuron_z_std,
     predict_layer_stats,
     sample_neuron_z,
@@ -261,3 +262,20 @@ def test_prediction_matches_measured_std(activation, init):
     measured = np.sqrt(np.mean(variances, axis=0))
     predicted = predict_layer_stats(5, 100, activation, get_initializer(init).std(100, 100))["a_std"]
     np.testing.assert_allclose(measured, predicted, rtol=0.1)
+
+
+def test_layer_table_shows_small_numbers_and_predictions(rng):
+    X = rng.standard_normal((200, 50))
+    sig = hidden_forward(X, 4, 50, "relu", 0.01, rng=rng, dtype=np.float64)
+    stats = layer_statistics(sig.activations, "relu")
+    pred = predict_layer_stats(4, 50, "relu", 0.01, n_in=50)["a_std"]
+    lines = layer_table(stats, pred).splitlines()
+    assert lines[0].split() == ["layer", "mean", "std", "predicted", "zero", "dead"]
+    last = lines[-1].split()
+    assert float(last[2]) == pytest.approx(stats[-1].std, rel=5e-3)      # 3 significant digits, not 0.0000
+    assert float(last[3]) == pytest.approx(pred[-1], rel=5e-3)
+    assert stats[-1].std < 1e-4
+    sat = layer_statistics(hidden_forward(X, 2, 50, "sigmoid", 1.0, rng=rng).activations, "sigmoid")
+    table = layer_table(sat)
+    assert "saturated" in table and "predicted" not in table
+    assert table.splitlines()[1].endswith(f"{100 * sat[0].saturated:.1f}%")

@@ -156,3 +156,17 @@ def test_plot_std_vs_depth_skips_zero_and_overflow():
     y = measured.get_ydata()
     assert np.isnan(y[2]) and np.isnan(y[3]) and y[1] == 0.1
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "layer"
+
+
+def test_plot_layer_histograms_into_given_axes_shares_them(rng):
+    X = rng.standard_normal((300, 50))
+    fig, axes = plt.subplots(2, 3)
+    for row, std in zip(axes, (1.0, 0.01)):
+        assert plot_layer_histograms(hidden_forward(X, 3, 50, "sigmoid", std, rng=rng), "sigmoid", axes=row,
+                                     title=f"std {std}") is fig
+    for row, std in zip(axes, (1.0, 0.01)):
+        assert len({ax.get_ylim() for ax in row}) == 1
+        assert row[0].get_ylabel().startswith(f"std {std}")
+    assert axes[0][0].get_ylim() != axes[1][0].get_ylim()       # rows keep their own scale
+    with pytest.raises(ValueError, match="axes"):
+        plot_layer_histograms(hidden_forward(X, 3, 50, "sigmoid", 1.0, rng=rng), "sigmoid", axes=axes[0][:2])
