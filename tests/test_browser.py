@@ -5,12 +5,13 @@ folder, autosave off) and one headless Chromium (Debian's /usr/bin/chromium thro
 playwright, fresh profile) for the whole module. The server serves a temporary folder with
 *copies* of the notebooks, so the repository's notebooks are never rewritten.
 
-* Notebook 02: Run All from the menu, then move the ``std`` and ``depth`` sliders of the
-  histogram widget with the keyboard and check that the figure (its pixels) and the
-  statistics table (``.layer-stats``) change, and that the table reports the values the
-  sliders show.
-* The MNIST train widget (notebook 04's ``train_widget``): press **Train** once on a small
-  subset and check that the learning curve appears in the run's colour.
+* Notebook 02: run its import cell and its "Explore" section (the static figure, then the
+  widget), move the ``std`` and ``depth`` sliders of the histogram widget with the keyboard
+  and check that the figure (its pixels) and the statistics table (``.layer-stats``) change,
+  and that the table reports the values the sliders show.
+* The MNIST train widget (notebook 04's ``train_widget``) in a small temporary notebook, run
+  with Run All from the menu: press **Train** once on a subset and check that the learning
+  curve appears in the run's colour.
 
 Screenshots go to ``build/browser/`` (git-ignored). Without playwright or Chromium the tests
 skip and say why (``.ci/run`` installs Chromium in CI).
