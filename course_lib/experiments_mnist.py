@@ -68,6 +68,7 @@ __all__ = [
     "epoch_gaps",
     "plot_reproduction",
     "plot_bias_ablation",
+    "plot_hidden_z",
     "main",
 ]
 
@@ -460,6 +461,33 @@ def plot_reproduction(results, hidden, *, reference=None, live=(), schemes=("old
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_hidden_z(networks, X, *, bins=160, ax=None):
+    """Histogram of the first hidden layer's pre-activations z = x W^T + b at initialization.
+
+    ``networks`` maps a scheme name to a network (e.g. from :func:`nielsen_network`);
+    the shaded band marks |z| > 4.6, where a sigmoid unit is saturated
+    (sigma'(z) < 0.01, a 25th of its peak 1/4). Returns the figure.
+    """
+    from .plotting import _axes
+
+    fig, ax = _axes(ax, figsize=(7.5, 4))
+    zs = {scheme: (np.asarray(X) @ net.weights[0].T + net.biases[0]).ravel() for scheme, net in networks.items()}
+    limit = max(float(np.percentile(np.abs(z), 99.5)) for z in zs.values())
+    edges = np.linspace(-limit, limit, bins + 1)
+    for scheme, z in zs.items():
+        ax.hist(z, bins=edges, density=True, alpha=0.55, color=_scheme_color(scheme),
+                label=f"{SCHEME_LABELS[scheme]}: std of z {z.std():.2f}")
+    for side in (-1, 1):
+        ax.axvspan(side * 4.6, side * limit, color="0.85", zorder=0)
+    ax.text(0.99, 0.95, "grey: |z| > 4.6,\nsigma'(z) < 0.01", transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    ax.set_title("first hidden layer at initialization: pre-activations z on MNIST images")
+    ax.set_xlabel("z = w . x + b")
+    ax.set_ylabel("density")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 

@@ -124,3 +124,17 @@ def test_plot_subset_runs_draws_runs_and_references(subset):
     assert ax_cost.get_yscale() == "log" and ax_acc.get_xlim() == (0.5, 5.5)
     np.testing.assert_allclose(ax_acc.get_lines()[1].get_ydata(), run.accuracy[1:])
     assert tw.figure_png(fig).startswith(PNG)
+
+
+def test_recorded_cost_is_the_cross_entropy_without_l2(subset):
+    """train_subset records the plain cross-entropy: epoch 0 equals the loss of the same
+    network, rebuilt from the same seed, with lmbda = 0."""
+    from course_lib import Network
+
+    train, val = subset
+    run = tw.train_subset(tw.TrainSettings(init="nielsen_large", epochs=1, width=10), train, val, seed=4)
+    init_rng = np.random.default_rng(4).spawn(2)[0]
+    net = Network([784, 10, 10], init="nielsen_large", bias_init="standard_normal", rng=init_rng, dtype=np.float32)
+    X_val = val[0].astype(np.float32)
+    assert math.isclose(run.cost[0], net.loss(X_val, val[1]), rel_tol=1e-6)
+    assert run.cost[0] < net.loss(X_val, val[1], lmbda=5.0, n=len(train[0]))
