@@ -123,6 +123,17 @@ def _descendants(pid):
     return found
 
 
+def _die_with_parent():
+    """In the child, before exec: get SIGTERM if the test process dies (even by SIGKILL),
+    so that no server outlives a killed test run (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _signal_same(processes, signum):
     """Send ``signum`` to each (pid, start time) that is still that same process (a pid
     can be reused by an unrelated process once the first one has exited)."""
@@ -217,7 +228,8 @@ class JupyterLab:
             cmd.append("--allow-root")                  # CI runs as root
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         self._launched = time.monotonic()
         return self
 
