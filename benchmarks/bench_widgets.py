@@ -10,6 +10,9 @@ redraw, PNG encoding -> Image and HTML widgets. The median wall time and the med
 CPU time of this process are printed; on a shared machine the CPU time is the fairer
 number (wall time includes waiting for a core). A few calls in a drag cross an axis
 limit step and redraw the whole figure; the median is the typical, blitted, call.
+The explorer runs its forward pass with BLAS limited to one thread (threadpoolctl,
+when installed): on a busy 2-core machine a second, spin-waiting BLAS thread cost
+several times the work at depth 50.
 
 Other scripts can import :func:`bench_histogram_widget` (returns a dict of seconds).
 """

@@ -229,3 +229,11 @@ def test_neuron_widget(neuron):
     assert box.table.value != html and neuron.params["std"] == pytest.approx(0.01)
     box.controls["n_inputs"].value = 100
     assert neuron.result["n_active"] == 50
+
+
+def test_update_leaves_blas_threads_as_they_were(explorer):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    explorer.update(std=0.9)
+    explorer.update(std=1.0)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"] == before
