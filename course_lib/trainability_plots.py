@@ -74,9 +74,10 @@ def _legend_below(fig, extra=()):
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False)
 
 
-def plot_trainability_map(tmap, axes=None, vmax=1.2, title=None):
+def plot_trainability_map(tmap, axes=None, vmax=1.0, title=None):
     """One panel per activation: depth (rows) x hidden-weight std (log x axis),
-    coloured by final training loss / chance loss; black cells diverged (NaN).
+    coloured by final training loss / chance loss (yellow: at or above chance);
+    black cells diverged (NaN).
     The dashed line is the mean-field critical std g_c / sqrt(width)."""
     A = len(tmap.activations)
     fig, axes = _axes_row(axes, A, (4.2 * A + 0.8, 3.9))
@@ -98,7 +99,7 @@ def plot_trainability_map(tmap, axes=None, vmax=1.2, title=None):
     bar.set_label("final loss / chance loss")
     b = tmap.budget
     fig.suptitle(title or (f"Trainability after {b.get('steps')} SGD steps (batch {b.get('batch_size')}, "
-                           f"eta {b.get('eta')}): dark = trained, yellow = stuck at chance"), fontsize=11)
+                           f"eta {b.get('eta')}): dark = trained, yellow = at or above chance"), fontsize=11)
     return fig
 
 
@@ -116,7 +117,8 @@ def plot_signal_map(smap, axes=None, limit=6.0, contours=(-3, -1, 1, 3), title=N
     for a, (ax, name) in enumerate(zip(axes, smap.activations)):
         mesh = ax.pcolormesh(x_edges, _lin_edges(smap.depths), np.clip(smap.log10_gradient_ratio[a], -limit, limit),
                              cmap=cmap, norm=norm, shading="flat")
-        cs = ax.contour(smap.stds, smap.depths, pred[a], levels=list(contours), colors="k", linewidths=0.8)
+        cs = ax.contour(smap.stds, smap.depths, pred[a], levels=list(contours), colors="k", linewidths=0.8,
+                        linestyles="solid")
         ax.clabel(cs, fmt=lambda v: f"{v:+g}", fontsize=7)
         panel_title = _critical_line(ax, name, smap.width)
         ax.set_xscale("log")
@@ -124,7 +126,7 @@ def plot_signal_map(smap, axes=None, limit=6.0, contours=(-3, -1, 1, 3), title=N
         ax.set_title(panel_title, fontsize=10)
     axes[0].set_ylabel("hidden layers (depth)")
     _legend_below(fig, [Line2D([], [], color="k", linewidth=0.8,
-                               label="predicted log10 ratio $\\frac{L-1}{2}\\log_{10}\\chi_1$")])
+                               label="predicted log10 ratio $\\frac{L-1}{2}\\log_{10}\\chi_1$ (labelled levels)")])
     bar = fig.colorbar(mesh, ax=axes, shrink=0.9, extend="both")
     bar.set_label("log10 (error in first hidden layer / in last)")
     fig.suptitle(title or "Gradient propagation at initialization (colour: measured; lines: mean-field prediction)",
