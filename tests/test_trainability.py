@@ -195,3 +195,35 @@ def test_signal_map_follows_the_mean_field_prediction(rng):
     relu = m.activations.index("relu")
     expected = 0.5 * (m.depths[:, None] - 1) * np.log10(m.gains**2 / 2)[None, :]
     assert np.max(np.abs(m.log10_signal_ratio[relu] - expected)) < 0.6
+
+
+# ---------------------------------------------------------------------- figures
+def test_phase_diagram_figures_draw_the_critical_lines(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.trainability_plots import plot_loss_curves, plot_signal_map, plot_trainability_map
+
+    X, y = spiral(n_per_class=10, rng=rng)
+    tmap = trainability_map(X, y, activations=("tanh", "relu"), depths=[1, 3], gains=[0.5, 1.0, 2.0], width=8,
+                            steps=5, batch_size=10, rng=rng)
+    fig = plot_trainability_map(tmap)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title().split(":")[0] for ax in panels] == ["tanh", "relu"]
+    for ax, gain in zip(panels, (1.0, math.sqrt(2))):
+        xs = {round(line.get_xdata()[0], 6) for line in ax.get_lines()}
+        assert round(gain / math.sqrt(8), 6) in xs
+    plt.close(fig)
+
+    smap = signal_propagation_map(X, y, activations=("relu",), depths=[1, 2, 4], gains=[0.5, 1.0, 2.0, 4.0], width=8,
+                                  rng=rng)
+    fig = plot_signal_map(smap)
+    assert fig.axes[0].get_title().startswith("relu")
+    plt.close(fig)
+
+    fig = plot_loss_curves({"a": [3.0, 2.0, 1.0]}, chance=math.log(3), ylim=(0, 2.5))
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels[0] == "a (starts at 3, off the top)" and labels[1].startswith("chance: ln 3")
+    plt.close(fig)
