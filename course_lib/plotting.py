@@ -187,7 +187,7 @@ def plot_activation_functions(names=("sigmoid", "tanh", "relu"), z_max=8.0, axes
             ax.axvspan(lo, hi, **SATURATED_SHADE)
     axes[2].axhline(0.01, color="#d62728", linewidth=1, linestyle="--")
     axes[2].text(0, 0.012, "0.01", color="#d62728", ha="center", va="bottom")
-    axes[2].set(title="sigma'(z) < 0.01 beyond |z| = 4.6 (shaded)", xlabel="z",
+    axes[2].set(title="$\\sigma'(z) < 0.01$ beyond |z| = 4.6 (shaded)", xlabel="z",
                 ylabel="f'(z) (log scale)", ylim=(1e-4, 2))
     for ax in axes:
         ax.axvline(0, color="#cccccc", linewidth=0.8, zorder=0)
