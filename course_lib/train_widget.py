@@ -212,6 +212,7 @@ def plot_subset_runs(runs, *, reference=(), epochs=None, axes=None):
     Returns the figure.
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if axes is None:
         fig = Figure(figsize=(10, 3.8), layout="constrained")
@@ -238,12 +239,23 @@ def plot_subset_runs(runs, *, reference=(), epochs=None, axes=None):
     ax_cost.set_title("validation cost (cross-entropy, without the L2 term)")
     ax_cost.set_xlabel("epoch (0 = before training)")
     ax_cost.set_ylabel("cost (log scale)")
-    ax_cost.set_yscale("log")
+    _log_axis_plain_labels(ax_cost)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes:
         ax.grid(alpha=0.3)
     if any(True for _ in ax_acc.get_lines()):
-        ax_acc.legend(fontsize=8, loc="lower right")
+        ax_acc.legend(fontsize=8, loc="best")
     return fig
+
+
+def _log_axis_plain_labels(ax):
+    """Log scale on y with tick labels such as 2, 5, 10, 1e+05 instead of 2 x 10^0."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
 def figure_png(fig, dpi=80):
@@ -298,7 +310,7 @@ class LiveCurve:
             ax.relim()
             ax.autoscale_view(scalex=False)
         if any(line.get_label() and not line.get_label().startswith("_") for line in ax_acc.get_lines()):
-            ax_acc.legend(fontsize=8, loc="lower right")
+            ax_acc.legend(fontsize=8, loc="best")
         return figure_png(self.fig)
 
 
@@ -350,9 +362,10 @@ class TrainWidget:
         self._last_draw = 0.0
         self._live = LiveCurve(self.reference, epochs=s.epochs)
         self._draw(None, epochs=s.epochs)
-        controls = w.VBox([self.init, self.std, self.std_info, self.bias, self.depth, self.width, self.epochs])
-        run_box = w.VBox([self.button, self.progress, self.status])
-        self.box = w.VBox([w.HBox([controls, run_box]), self.curve])
+        left = w.VBox([self.init, self.std, self.bias])
+        right = w.VBox([self.depth, self.width, self.epochs])
+        run_row = w.HBox([self.button, self.progress])
+        self.box = w.VBox([w.HBox([left, right]), self.std_info, run_row, self.status, self.curve])
         self.box.add_class("train-widget")
 
     def settings(self):
