@@ -244,6 +244,10 @@ def train_stack(weights, biases, X, y, activation, *, steps, batch_size, eta, rn
     A diverging network (inf/NaN) is left to run silently: the others are unaffected.
     """
     act = get_activation(activation)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if isinstance(eta, bool) or not isinstance(eta, (int, float, np.number)) or not (math.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
     X = check_inputs(X, weights[0].shape[2], dtype=weights[0].dtype)
     Y = as_targets(y, X.shape[0], weights[-1].shape[1], dtype=weights[0].dtype)
     batches = minibatch_indices(X.shape[0], batch_size, steps, rng)

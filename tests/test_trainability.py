@@ -132,6 +132,17 @@ def test_train_stack_matches_network_sgd_step_by_step(rng, activation):
         assert final[s] == pytest.approx(net.loss(X, y), rel=1e-10)
 
 
+def test_train_stack_rejects_a_bad_budget(rng):
+    X, y = spiral(n_per_class=5, rng=rng)
+    W, b = init_stack([2, 4, 3], [1.0], rng=rng)
+    with pytest.raises(ValueError, match="steps"):
+        train_stack(W, b, X, y, "tanh", steps=0, batch_size=5, eta=0.1, rng=rng)
+    with pytest.raises(ValueError, match="eta"):
+        train_stack(W, b, X, y, "tanh", steps=3, batch_size=5, eta=float("nan"), rng=rng)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_stack(W, b, X, y, "tanh", steps=3, batch_size=16, eta=0.1, rng=rng)
+
+
 def test_train_stack_records_loss_curves(rng):
     X, y = spiral(n_per_class=20, rng=rng)
     W, b = init_stack([2, 16, 3], [1.0], rng=rng, dtype=np.float64)
