@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .experiments_mnist import single_blas_thread
 from .initializers import get_initializer
 from .network import Network
 from .plotting import init_color
@@ -199,8 +200,9 @@ def train_subset(settings, train, validation, *, seed=0, eta=0.1, lmbda=5.0, bat
                 return True
         return False
 
-    sgd(net, X, y, epochs=settings.epochs, batch_size=batch_size, eta=eta, lmbda=lmbda, rng=shuffle_rng,
-        monitor=(), callback=after_epoch, progress=False)
+    with single_blas_thread():
+        sgd(net, X, y, epochs=settings.epochs, batch_size=batch_size, eta=eta, lmbda=lmbda, rng=shuffle_rng,
+            monitor=(), callback=after_epoch, progress=False)
     return run
 
 
