@@ -173,3 +173,17 @@ def test_command_line_runs_and_saves(tmp_path, data, monkeypatch):
     saved = json.loads(out.read_text())
     assert saved["command"].startswith("python -m course_lib.experiments_mnist --seeds 0")
     assert {r["scheme"] for r in saved["runs"]} == {"old", "new"}
+
+
+def test_single_blas_thread_limits_blas_inside_and_restores_it_after():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("threadpoolctl finds no BLAS library")
+    with em.single_blas_thread():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
