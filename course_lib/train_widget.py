@@ -358,6 +358,7 @@ class TrainWidget:
         self.init.observe(self._on_settings_change, names="value")
         self.std.observe(self._on_settings_change, names="value")
         self.width.observe(self._on_settings_change, names="value")
+        self.bias.observe(self._on_settings_change, names="value")
         self.button.on_click(lambda _button: self.train())
         self._on_settings_change()
         self.redraw_interval = redraw_interval

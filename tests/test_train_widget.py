@@ -87,6 +87,13 @@ def test_widget_button_trains_and_draws_the_curve(subset):
     assert w.std.disabled  # custom std only matters for "custom"
     before = bytes(w.curve.value)
     assert before.startswith(PNG)
+    # Var[z] = sigma_w^2 E||x||^2 + Var[b], sigma_w^2 = 1/784 for the new scheme
+    mean_sq = float(np.mean(np.sum(train[0][:500] ** 2, axis=1)))
+    assert "std 0.0357" in w.std_info.value
+    assert f"about {math.sqrt(mean_sq / 784 + 1):.3g}" in w.std_info.value
+    w.bias.value = "zeros"
+    assert f"about {math.sqrt(mean_sq / 784):.3g}" in w.std_info.value
+    w.bias.value = "standard_normal"
     w.init.value = "custom"
     assert not w.std.disabled
     w.std.value = 0.5
