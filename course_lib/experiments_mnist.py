@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blas import single_blas_thread
 from .network import Network
 from .plotting import init_color
 from .train import sgd
@@ -165,29 +166,6 @@ def _check_pair(pair, argument):
             f"got {X.shape} and {y.shape}"
         )
     return X, y
-
-
-_BLAS_CONTROLLER = []
-
-
-def single_blas_thread():
-    """A context manager that limits BLAS to one thread (via threadpoolctl; a no-op without it).
-
-    Training at minibatch 10 multiplies small matrices (10 x 784 by 784 x 100): a
-    second BLAS thread saves nothing there, and on a busy 2-core machine its
-    spin-waiting made a [784, 100, 10] epoch take 40 s instead of 2 s.
-    """
-    import contextlib
-
-    if not _BLAS_CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS_CONTROLLER.append(ThreadpoolController())
-        except Exception:  # not installed, or no BLAS found: leave the threads alone
-            _BLAS_CONTROLLER.append(None)
-    controller = _BLAS_CONTROLLER[0]
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 def nielsen_network(n_in, hidden, scheme, *, rng, dtype=np.float32):

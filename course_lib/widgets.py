@@ -20,7 +20,6 @@ axes are redrawn only when their limits move to another "nice" step. Measured on
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import html as _html
 import math
@@ -34,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
+from .blas import single_blas_thread
 from .activations import get_activation
 from .diagnostics import SATURATION_TOL, layer_statistics
 from .experiments import (
@@ -131,25 +131,6 @@ def encode_png(rgba, level=1):
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
             + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + _png_chunk(b"IEND", b""))
-
-
-_BLAS = {}
-
-
-def _one_blas_thread():
-    """A context that limits BLAS to one thread while the explorer's forward pass runs,
-    when threadpoolctl is installed (a no-op otherwise). The matrices are small (1,000 x
-    100 by 100 x 100): a second BLAS thread saves little, and on a busy 2-core machine
-    its spin-waiting made a depth-50 update cost 6x the CPU time (benchmarks/bench_widgets.py)."""
-    if "controller" not in _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS["controller"] = ThreadpoolController()
-        except Exception:                           # not installed, or no BLAS found: leave threads alone
-            _BLAS["controller"] = None
-    controller = _BLAS["controller"]
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 def _init_value(init):
@@ -270,7 +251,7 @@ class HistogramExplorer:
         p = self._validated(changes)
         self.params = p
         stds = self.layer_stds(p)
-        with _one_blas_thread():
+        with single_blas_thread():
             self.signals = scaled_forward(self.X, self._unit_weights(p["width"], p["depth"]), stds, p["activation"])
         acts = self.signals.activations
         with np.errstate(over="ignore", invalid="ignore"):
