@@ -32,8 +32,11 @@ data: $(LAB_STAMP)
 data-dev: $(DEV_STAMP)
 	$(PY) -m course_lib.data
 
+# Jupyter refuses to start as root without --allow-root (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: data
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: data-dev
 	$(PY) -m pytest
