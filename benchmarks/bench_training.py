@@ -29,8 +29,8 @@ contender alike, and the *ratios* stay meaningful on a shared machine):
 * one gradient check of [784, 30, 10] (``check_gradients`` with its defaults, subset
   and directional modes) on 10 examples, as notebook 03 runs it, and on 100; and a
   full per-parameter check of a small net;
-* one redraw of the activation-histogram figure of the widgets
-  (``course_lib.widgets.HistogramExplorer.update``).
+* one redraw of the activation-histogram figure of the widgets (the std slider's
+  callback, timed by ``benchmarks/bench_widgets.py``).
 
 BLAS threads are pinned with threadpoolctl (the OPENBLAS_* environment is left alone),
 and everything is reported for 1 and 2 threads. The data are synthetic (uniform
@@ -312,22 +312,37 @@ def bench_gradcheck(data, threads, repeats, out):
 
 
 def bench_widgets(repeats, out):
-    """One redraw of the widgets' activation-histogram figure: HistogramExplorer.update,
-    which recomputes the forward pass, redraws the figure and encodes the PNG the
-    widget shows (benchmarks/bench_widgets.py times the widgets in more detail)."""
+    """One redraw of the widgets' activation-histogram figure.
+
+    Through benchmarks/bench_widgets.py's ``bench_histogram_widget`` (the real slider
+    callback: forward pass, statistics, redraw, PNG) when it is there; else by calling
+    ``course_lib.widgets.HistogramExplorer.update`` directly; else a reported gap.
+    """
+    here = str(Path(__file__).resolve().parent)
+    sys.path.insert(0, here)
+    try:
+        from bench_widgets import bench_histogram_widget
+    except ImportError:
+        bench_histogram_widget = None
+    finally:
+        sys.path.remove(here)
+    if bench_histogram_widget is not None:
+        r = bench_histogram_widget(depth=5, calls=max(10, repeats))
+        out(f"  histogram widget, std slider callback (bench_widgets.bench_histogram_widget, depth 5,"
+            f" {r['calls']} calls): median {r['wall'] * 1e3:.0f} ms wall, {r['cpu'] * 1e3:.0f} ms CPU")
+        return dict(source="bench_widgets.bench_histogram_widget", **r)
     try:
         from course_lib.widgets import HistogramExplorer
     except ImportError as error:
-        out(f"  GAP: course_lib.widgets.HistogramExplorer not importable ({error}); histogram redraw not timed")
+        out(f"  GAP: neither benchmarks/bench_widgets.py nor course_lib.widgets is importable ({error});"
+            " histogram redraw not timed")
         return None
     explorer = HistogramExplorer(rng=np.random.default_rng(0))
     stds = [0.5, 1.0, 2.0, 4.0, 0.25, 1.5]
     explorer.update(std=stds[-1])  # the first draw builds the figure; time the redraws
     seconds = median([timed(lambda: explorer.update(std=stds[i % len(stds)])) for i in range(min(5, repeats))])
-    p = explorer.params
-    out(f"  activation-histogram redraw, HistogramExplorer.update(std=...) ({p['activation']}, depth {p['depth']},"
-        f" width {p['width']}, {explorer.n_samples} samples): {seconds * 1e3:.0f} ms")
-    return seconds
+    out(f"  histogram widget, HistogramExplorer.update(std=...) (depth {explorer.params['depth']}): {seconds * 1e3:.0f} ms")
+    return dict(source="HistogramExplorer.update", wall=seconds)
 
 
 def check_targets(rows, gradcheck_rows, eval_rows, out):
