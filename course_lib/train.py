@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX
+from .blas import single_blas_thread
 from .losses import cross_entropy, log_likelihood
 from .network import _QUIET, Network, as_targets, check_inputs
 
@@ -121,6 +122,10 @@ def sgd(
                    if it returns True, training stops.
       progress:    True/False to force the progress bar on/off; None (default)
                    shows it once the run has taken more than 2 seconds.
+
+    Training runs with BLAS limited to one thread (see :mod:`course_lib.blas`): at
+    these matrix sizes a second thread never helped in benchmarks/bench_training.py
+    and cost several times the CPU time on a busy machine.
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -157,7 +162,7 @@ def sgd(
     full = _Minibatch(net, batch_size) if n_full else None
     last = _Minibatch(net, rest) if rest else None
     try:
-        with np.errstate(**_QUIET):
+        with np.errstate(**_QUIET), single_blas_thread():
             for epoch in range(1, epochs + 1):
                 start = time.perf_counter()
                 order = rng.permutation(n)
