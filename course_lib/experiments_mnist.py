@@ -457,13 +457,7 @@ def plot_reproduction(results, hidden, *, reference=None, live=(), schemes=("old
         ax.plot(np.arange(first_epoch, len(acc)), acc[first_epoch:], color=_scheme_color(run.scheme),
                 lw=1, ls="--", label=f"{run.scheme}: live run in this notebook (seed {run.seed})")
     width = "-".join(str(h) for h in _as_hidden(hidden))
-    ax.set_title(f"[784, {width}, 10] sigmoid, cross-entropy: old vs new initialization")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy (%)")
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    _finish_accuracy_axes(ax, f"[784, {width}, 10] sigmoid, cross-entropy: old vs new initialization", ylim)
     return fig
 
 
@@ -509,14 +503,19 @@ def plot_bias_ablation(results, hidden=30, *, schemes=("old", "old_zero_bias", "
         ax.plot(e, s.mean[first_epoch:], color=color, ls=ls, lw=2,
                 label=f"{SCHEME_LABELS[scheme]} ({s.n_seeds} seeds)")
     width = "-".join(str(h) for h in _as_hidden(hidden))
-    ax.set_title(f"[784, {width}, 10]: does starting the biases at 0 change anything?")
+    _finish_accuracy_axes(ax, f"[784, {width}, 10]: does starting the biases at 0 change anything?", ylim)
+    return fig
+
+
+def _finish_accuracy_axes(ax, title, ylim):
+    """Title, labels, limits, grid and legend of a validation-accuracy-per-epoch plot."""
+    ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    return fig
 
 
 # --------------------------------------------------------------------- CLI

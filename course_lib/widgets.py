@@ -161,7 +161,23 @@ def _decades(values, floor=1e-300):
     return 10.0**lo, 10.0**hi
 
 
-class HistogramExplorer:
+class _RenderedExplorer:
+    """What both explorers share: a :class:`LiveFigure` in ``self._live`` whose last
+    rendering is ``self.png``."""
+
+    @property
+    def figure(self):
+        """The live matplotlib Figure (not managed by pyplot)."""
+        return self._live.figure
+
+    def image(self):
+        """The current figure as an IPython Image: a static copy for notebooks read on GitHub."""
+        from IPython.display import Image
+
+        return Image(data=self.png, format="png")
+
+
+class HistogramExplorer(_RenderedExplorer):
     """The classic experiment as a live figure: per-layer histograms of the activations.
 
     A fixed batch of ``n_samples`` examples with ``n_features`` standard-normal features
@@ -378,17 +394,6 @@ class HistogramExplorer:
             art["line_ax"].set_ylim(y_lo, y_hi)
         self.png = self._live.render(key)
 
-    @property
-    def figure(self):
-        """The live matplotlib Figure (not managed by pyplot)."""
-        return self._live.figure
-
-    def image(self):
-        """The current figure as an IPython Image: a static copy for notebooks read on GitHub."""
-        from IPython.display import Image
-
-        return Image(data=self.png, format="png")
-
     # -------------------------------------------------------------------- table
     def _table(self):
         p = self.params
@@ -497,7 +502,7 @@ def build_histogram_widget(explorer=None, *, rng=None, **defaults):
 
 
 # ------------------------------------------------------------------ notebook 01
-class NeuronExplorer:
+class NeuronExplorer(_RenderedExplorer):
     """Nielsen's neuron as a live figure: the distribution of z = w.x + b.
 
     ``n_inputs`` inputs, half of them 1 (the rest 0), weights N(0, std^2) and bias
@@ -629,16 +634,6 @@ class NeuronExplorer:
             art["ax_d"].set_ylim(0, d_top)
             art["ax_z"].set_title(f"Sampled z ({self.n_draws:,} neurons) and the predicted N(0, std(z)²)", **_TEXT)
         self.png = self._live.render(key)
-
-    @property
-    def figure(self):
-        return self._live.figure
-
-    def image(self):
-        """The current figure as an IPython Image (a static copy)."""
-        from IPython.display import Image
-
-        return Image(data=self.png, format="png")
 
     def _table(self):
         p, r = self.params, self.result
