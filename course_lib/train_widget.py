@@ -243,7 +243,9 @@ def plot_subset_runs(runs, *, reference=(), epochs=None, axes=None):
     ax_cost.set_ylabel("cost (log scale)")
     _log_axis_plain_labels(ax_cost)
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # Whole epochs only: min_n_ticks=1 keeps a single tick (epoch 1) for a 1-epoch range
+        # instead of falling back to fractional ticks 0.5, 0.6, ... 1.5.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     for ax in axes:
         ax.grid(alpha=0.3)
     if any(True for _ in ax_acc.get_lines()):
@@ -350,9 +352,12 @@ class TrainWidget:
         self.button = w.Button(description="Train", button_style="primary", icon="play",
                                tooltip="train on the subset with these settings")
         self.progress = w.IntProgress(value=0, min=0, max=s.epochs, description="progress", style=style)
-        self.status = w.HTML(value="Choose the settings, then press <b>Train</b>.")
+        # Each text line spans the whole width, so no renderer can put two of them side by side.
+        line = dict(width="100%", margin="2px 0 2px 0")
+        self.status = w.HTML(value="Choose the settings, then press <b>Train</b>.", layout=w.Layout(**line))
         self.status.add_class("train-status")
-        self.std_info = w.HTML()
+        self.std_info = w.HTML(layout=w.Layout(**line))
+        self.std_info.add_class("train-std-note")
         self.curve = w.Image(format="png", layout=w.Layout(width="100%", max_width="900px"))
         self.curve.add_class("train-curve")
         self.init.observe(self._on_settings_change, names="value")
@@ -368,7 +373,11 @@ class TrainWidget:
         left = w.VBox([self.init, self.std, self.bias])
         right = w.VBox([self.depth, self.width, self.epochs])
         run_row = w.HBox([self.button, self.progress])
-        self.box = w.VBox([w.HBox([left, right]), self.std_info, run_row, self.status, self.curve])
+        # The two columns wrap onto two rows when the notebook is narrower than both (instead of
+        # the right column's sliders being drawn over the left column's dropdowns).
+        controls = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap"))
+        run_row.layout.flex_flow = "row wrap"
+        self.box = w.VBox([controls, self.std_info, run_row, self.status, self.curve])
         self.box.add_class("train-widget")
 
     def settings(self):
@@ -386,8 +395,8 @@ class TrainWidget:
         ex2 = float(np.mean(np.square(np.asarray(self.train_data[0][:500], dtype=float))))
         var_b = 1.0 if s.bias_init == "standard_normal" else 0.0
         z_std = math.sqrt(n_in * sd * sd * ex2 + var_b)
-        self.std_info.value = (f"<small>first-layer weight std {sd:.3g}: a hidden unit's z has std "
-                               f"about {z_std:.3g}</small>")
+        self.std_info.value = (f"<div><small>first-layer weight std {sd:.3g}: a hidden unit's z has std "
+                               f"about {z_std:.3g}</small></div>")
 
     def _draw(self, run=None, epochs=None, force=True):
         """Redraw the curve, at most every ``redraw_interval`` seconds unless forced."""

@@ -145,3 +145,30 @@ def test_recorded_cost_is_the_cross_entropy_without_l2(subset):
     X_val = val[0].astype(np.float32)
     assert math.isclose(run.cost[0], net.loss(X_val, val[1]), rel_tol=1e-6)
     assert run.cost[0] < net.loss(X_val, val[1], lmbda=5.0, n=len(train[0]))
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 7, 20])
+def test_epoch_axes_have_whole_epoch_ticks_only(epochs):
+    """A 1-epoch range (0.5, 1.5) used to fall back to ticks 0.5, 0.6, ..., 1.5; the live
+    curve and the static figure must tick whole epochs for every epochs setting."""
+    def visible_ticks(ax):
+        lo, hi = ax.get_xlim()
+        return [t for t in ax.get_xticks() if lo <= t <= hi]
+
+    for axes in (tw.plot_subset_runs([], epochs=epochs).axes, tw.LiveCurve(epochs=epochs).axes):
+        for ax in axes:
+            ticks = visible_ticks(ax)
+            assert ticks and all(float(t).is_integer() for t in ticks), (epochs, ticks)
+    assert visible_ticks(tw.LiveCurve(epochs=1).axes[0]) == [1.0]
+
+
+def test_text_lines_of_the_widget_take_the_full_width(subset):
+    """The std note and the status line each fill a row, so they can never share a line."""
+    train, val = subset
+    w = tw.TrainWidget(train, val)
+    assert "train-status" in w.status._dom_classes and "train-std-note" in w.std_info._dom_classes
+    assert w.status.layout.width == w.std_info.layout.width == "100%"
+    rows = w.box.children
+    assert rows.index(w.std_info) < rows.index(w.status)
+    # the two control columns wrap onto two rows in a narrow notebook instead of overlapping
+    assert rows[0].layout.flex_flow == "row wrap" and len(rows[0].children) == 2
