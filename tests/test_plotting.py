@@ -158,6 +158,13 @@ def test_plot_std_vs_depth_skips_zero_and_overflow():
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "layer"
 
 
+def test_plot_std_vs_depth_ticks_whole_layers():
+    fig = plot_std_vs_depth({"x": np.geomspace(1.0, 1e-3, 20)})
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 20]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
+
+
 def test_plot_layer_histograms_into_given_axes_shares_them(rng):
     X = rng.standard_normal((300, 50))
     fig, axes = plt.subplots(2, 3)
