@@ -340,7 +340,7 @@ def plot_std_vs_depth(measured, predicted=None, colors=None, ax=None, title=None
                     linewidth=1.2, alpha=0.9)
     ax.set_yscale("log")
     ax.set(xlabel="layer", ylabel=ylabel + " (log scale)", title=title or "Per-layer std: measured (dots), predicted (dashed)")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))      # layers are whole numbers
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))   # whole layers: 5, 10, 15
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="best")
     return fig
