@@ -434,6 +434,7 @@ def plot_speeds_during_training(norms, ax=None, title=None, cost=None, cost_ylim
                 label=f"hidden layer {j + 1}")
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="||dC/db|| (log scale)", title=title or "Speed of learning during training")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))          # epochs are whole numbers
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="lower left")
     if cost is not None:
