@@ -26,7 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_lib import Network, sgd
-from course_lib.data import spiral
+from course_lib.synthetic import spiral
 from course_lib.trainability import init_stack, train_stack, trainability_map
 
 GAINS = 0.25 * np.sqrt(2) ** np.arange(13)

@@ -9,7 +9,8 @@ One module per concern (see each module's docstring for the math):
     train         sgd(...) -> History
     gradcheck     numerical_gradient, relative_error, check_gradients
     diagnostics   layer_statistics, gradient_norms
-    data          load_mnist (verified, cached), spiral, circles, saturation_input
+    data          load_mnist (verified, cached, offline-capable)
+    synthetic     spiral, circles, saturation_input
 
 Importing it seeds nothing and changes no matplotlib settings.
 """
@@ -19,13 +20,14 @@ from .gradcheck import GradCheckReport, check_gradients, numerical_gradient, rel
 from .initializers import INITIALIZERS, Initializer, get_initializer
 from .losses import LOSSES, Loss, get_loss
 from .network import Cache, Network
+from .synthetic import circles, saturation_input, spiral
 from .train import History, sgd
 
 __version__ = "0.1.0"
 
 # The data names are imported on first use, so that `python -m course_lib.data` does not find
 # course_lib.data already imported (runpy would warn about it).
-_DATA_NAMES = ("load_mnist", "prepare_mnist", "MNIST", "LabeledData", "one_hot", "saturation_input", "spiral", "circles")
+_DATA_NAMES = ("load_mnist", "prepare_mnist", "MNIST", "LabeledData", "one_hot")
 
 
 def __getattr__(name):
@@ -43,5 +45,6 @@ __all__ = [
     "sgd", "History",
     "numerical_gradient", "relative_error", "check_gradients", "GradCheckReport", "verdict",
     "layer_statistics", "gradient_norms", "format_layer_statistics", "LayerStats",
+    "saturation_input", "spiral", "circles",
     *_DATA_NAMES,
 ]

@@ -1,5 +1,6 @@
-"""Data sets for the course: real MNIST (verified, cached, offline-capable) and
-small synthetic sets.
+"""MNIST for the course: real, verified, cached, offline-capable.
+(The small synthetic sets, spiral, circles and Nielsen's neuron input, are in
+:mod:`course_lib.synthetic`.)
 
 MNIST
 -----
@@ -55,13 +56,6 @@ Prepare it ahead of class with ``python -m course_lib.data``.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, licensed
 CC BY-SA 3.0.
-
-Synthetic sets
---------------
-:func:`saturation_input` (Nielsen's 1,000-input neuron), :func:`spiral`
-(CS231n's spiral) and :func:`circles` (two concentric circles). The random ones
-take a required keyword ``rng``, a ``numpy.random.Generator``: same seed, same
-bits.
 """
 from __future__ import annotations
 
@@ -102,9 +96,6 @@ __all__ = [
     "idx_sha256",
     "to_idx_bytes",
     "parse_mnist_csv",
-    "saturation_input",
-    "spiral",
-    "circles",
     "MNIST_FILES",
     "MNIST_SHA256",
     "MIRRORS",
@@ -707,99 +698,6 @@ def load_mnist(
             LabeledData(train.X[NIELSEN_TRAIN:], train.y[NIELSEN_TRAIN:]),
         )
     return MNIST(train, validation, test, split, info.source, info.path)
-
-
-# --------------------------------------------------------------------------
-# Synthetic sets
-# --------------------------------------------------------------------------
-
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {type(rng).__name__}"
-        )
-
-
-def _check_int(value, argument, low, high=None):
-    """``value`` as an int if it is an integer in low..high, else a ValueError saying so."""
-    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < low or (high is not None and value > high):
-        accepted = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
-        raise ValueError(f"{argument} must be {accepted}, got {value!r}")
-    return int(value)
-
-
-def _check_real(value, argument, accepted, test):
-    """``value`` as a float if it is a finite number passing ``test``, else a ValueError."""
-    is_real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (is_real and math.isfinite(value) and test(value)):
-        raise ValueError(f"{argument} must be a finite number {accepted}, got {value!r}")
-    return float(value)
-
-
-def saturation_input(n_inputs=1000, n_active=500) -> np.ndarray:
-    """Nielsen's saturation experiment input: ``n_active`` ones, then zeros.
-
-    Chapter 3 of Nielsen's book feeds a neuron 1,000 inputs, half of them 1 and
-    half 0. With weights ~ N(0, 1) the pre-activation z = sum_j w_j x_j + b has
-    variance n_active + 1 = 501 (std ~ 22.4), so sigma(z) is almost always 0 or
-    1: the neuron is saturated. Which inputs are on does not matter (the weights
-    are i.i.d.), so this is deterministic and takes no rng. Returns shape
-    (n_inputs,) float64; use ``x[None, :]`` for a batch of one.
-    """
-    n_inputs = _check_int(n_inputs, "n_inputs", 1)
-    n_active = _check_int(n_active, "n_active", 0, n_inputs)
-    x = np.zeros(n_inputs)
-    x[:n_active] = 1.0
-    return x
-
-
-def spiral(n_per_class=100, n_classes=3, noise=0.2, *, rng):
-    """CS231n's spiral: ``n_classes`` arms of ``n_per_class`` 2-D points each.
-
-    Arm j has radius r from 0 to 1 (evenly spaced) and angle
-    t = linspace(4j, 4(j + 1)) + noise * N(0, 1), point (r sin t, r cos t), as in
-    the CS231n "neural network case study". Not linearly separable: a good
-    small test of whether a network trains at all.
-
-    Returns X (n_classes * n_per_class, 2) float64 and y (same length,) int64,
-    class by class.
-    """
-    _check_rng(rng)
-    n = _check_int(n_per_class, "n_per_class", 1)
-    k = _check_int(n_classes, "n_classes", 1)
-    noise = _check_real(noise, "noise", ">= 0", lambda v: v >= 0)
-    r = np.linspace(0.0, 1.0, n)
-    t = np.linspace(4.0 * np.arange(k), 4.0 * np.arange(1, k + 1), n, axis=1)  # (k, n)
-    t = t + noise * rng.standard_normal((k, n))  # the same draws as CS231n's per-class loop
-    X = np.stack([r * np.sin(t), r * np.cos(t)], axis=-1).reshape(k * n, 2)
-    y = np.repeat(np.arange(k, dtype=np.int64), n)
-    return X, y
-
-
-def circles(n=200, noise=0.1, factor=0.5, *, rng):
-    """Two concentric circles (like scikit-learn's ``make_circles``).
-
-    Class 0: n - n // 2 points evenly spaced on the unit circle; class 1: n // 2
-    points on the circle of radius ``factor``; then Gaussian noise of std
-    ``noise`` added to each coordinate. Needs a nonlinear boundary.
-
-    Returns X (n, 2) float64 and y (n,) int64, outer circle first.
-    """
-    _check_rng(rng)
-    n = _check_int(n, "n", 2)
-    noise = _check_real(noise, "noise", ">= 0", lambda v: v >= 0)
-    factor = _check_real(factor, "factor", "strictly between 0 and 1", lambda v: 0 < v < 1)
-    n_inner = n // 2
-    n_outer = n - n_inner
-    angles = [np.linspace(0, 2 * np.pi, m, endpoint=False) for m in (n_outer, n_inner)]
-    radii = np.concatenate([np.ones(n_outer), np.full(n_inner, factor)])
-    t = np.concatenate(angles)
-    X = np.stack([radii * np.cos(t), radii * np.sin(t)], axis=1)
-    X += noise * rng.standard_normal(X.shape)
-    y = np.concatenate([np.zeros(n_outer, np.int64), np.ones(n_inner, np.int64)])
-    return X, y
 
 
 # --------------------------------------------------------------------------

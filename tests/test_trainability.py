@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.data import spiral
+from course_lib.synthetic import spiral
 from course_lib.trainability import (
     chi1,
     critical_gain,
