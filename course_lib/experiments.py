@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_int, check_rng
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime
 from .initializers import get_initializer
 
@@ -64,14 +65,6 @@ Z_SATURATED = float(-math.log((1 - math.sqrt(0.96)) / 2 / (1 - (1 - math.sqrt(0.
 
 
 # --------------------------------------------------------------------- validation
-def _check_int(value, argument, low, high=None):
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-    if ok and value >= low and (high is None or value <= high):
-        return int(value)
-    accepted = f">= {low}" if high is None else f"in {low}..{high}"
-    raise ValueError(f"{argument} must be an integer {accepted}, got {value!r}")
-
-
 def _check_std(value, argument="std"):
     try:
         v = float(value)
@@ -81,13 +74,6 @@ def _check_std(value, argument="std"):
     if not ok:
         raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
     return v
-
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-        )
 
 
 def _check_dtype(dtype):
@@ -164,11 +150,11 @@ def hidden_forward(X, depth, width, activation="tanh", init="lecun_normal", *, r
     the layer where it happens holds inf or NaN, the layers after it NaN, and no
     warning is printed.
     """
-    depth = _check_int(depth, "depth", 1)
-    width = _check_int(width, "width", 1)
+    depth = check_int(depth, "depth", 1)
+    width = check_int(width, "width", 1)
     act = get_activation(activation)
     init = get_initializer(init)
-    _check_rng(rng)
+    check_rng(rng)
     dtype = _check_dtype(dtype)
     X = _check_X(X, dtype)
     fans = [X.shape[1]] + [width] * (depth - 1)
@@ -180,10 +166,10 @@ def standard_weights(n_in, depth, width, *, rng, dtype=np.float32):
     """``depth`` standard-normal matrices G_l of shape (width, n_(l-1)): one draw that
     :func:`scaled_forward` rescales to any std, so a slider that changes the std
     shows the *same* network at another scale instead of a new random one."""
-    n_in = _check_int(n_in, "n_in", 1)
-    depth = _check_int(depth, "depth", 1)
-    width = _check_int(width, "width", 1)
-    _check_rng(rng)
+    n_in = check_int(n_in, "n_in", 1)
+    depth = check_int(depth, "depth", 1)
+    width = check_int(width, "width", 1)
+    check_rng(rng)
     dtype = _check_dtype(dtype)
     fans = [n_in] + [width] * (depth - 1)
     return [rng.standard_normal((width, f), dtype=dtype) for f in fans]
@@ -278,9 +264,9 @@ def predict_layer_stats(depth, width, activation, weight_std, n_in=None, input_s
     Returns: dict of float64 arrays of length depth: ``z_std``, ``a_mean``, ``a_std``.
     Overflow (std 100 and ReLU over 50 layers) gives inf, quietly.
     """
-    depth = _check_int(depth, "depth", 1)
-    width = _check_int(width, "width", 1)
-    n_in = width if n_in is None else _check_int(n_in, "n_in", 1)
+    depth = check_int(depth, "depth", 1)
+    width = check_int(width, "width", 1)
+    n_in = width if n_in is None else check_int(n_in, "n_in", 1)
     act = get_activation(activation)
     stds = np.broadcast_to(np.asarray(weight_std, dtype=np.float64), (depth,))
     for s in stds:
@@ -331,7 +317,7 @@ def neuron_z_std(n_active=500, weight_std=1.0, bias_std=1.0):
     """std of z = sum_j w_j x_j + b with ``n_active`` inputs equal to 1 (the rest 0):
     sqrt(n_active weight_std^2 + bias_std^2). Nielsen: sqrt(501) = 22.4 for N(0, 1)
     weights, sqrt(3/2) = 1.22 for N(0, 1/1000) weights (bias N(0, 1) in both)."""
-    n_active = _check_int(n_active, "n_active", 0)
+    n_active = check_int(n_active, "n_active", 0)
     w = _check_std(weight_std, "weight_std")
     b = _check_std(bias_std, "bias_std")
     return math.sqrt(n_active * w * w + b * b)
@@ -341,12 +327,12 @@ def sample_neuron_z(n_draws, n_inputs=1000, n_active=500, weight_std=1.0, bias_s
     """``n_draws`` samples of z = w . x + b for Nielsen's input (``n_active`` ones among
     ``n_inputs``), each with freshly drawn weights w_j ~ N(0, weight_std^2) and bias
     b ~ N(0, bias_std^2). Returns a float64 array (n_draws,)."""
-    n_draws = _check_int(n_draws, "n_draws", 1)
-    n_inputs = _check_int(n_inputs, "n_inputs", 1)
-    n_active = _check_int(n_active, "n_active", 0, n_inputs)
+    n_draws = check_int(n_draws, "n_draws", 1)
+    n_inputs = check_int(n_inputs, "n_inputs", 1)
+    n_active = check_int(n_active, "n_active", 0, n_inputs)
     w_std = _check_std(weight_std, "weight_std")
     b_std = _check_std(bias_std, "bias_std")
-    _check_rng(rng)
+    check_rng(rng)
     x = np.zeros(n_inputs)
     x[:n_active] = 1.0
     z = np.empty(n_draws)
@@ -383,7 +369,7 @@ def train_neurons(x, y, w, b, *, cost="quadratic", eta=0.001, epochs=300):
     """
     if cost not in ("quadratic", "cross_entropy"):
         raise ValueError(f"cost must be 'quadratic' or 'cross_entropy', got {cost!r}")
-    epochs = _check_int(epochs, "epochs", 0)
+    epochs = check_int(epochs, "epochs", 0)
     eta = _check_std(eta, "eta")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:

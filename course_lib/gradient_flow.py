@@ -46,6 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .checks import check_int, check_rng
 from .network import _QUIET, Network, as_targets, check_inputs
 from .train import sgd
 
@@ -140,8 +141,7 @@ def bias_gradient_norms_over_inits(sizes, X, y, *, n_nets, rng, reduce="mean_gra
     """
     if isinstance(n_nets, bool) or not isinstance(n_nets, (int, np.integer)) or n_nets < 1:
         raise ValueError(f"n_nets must be an integer >= 1, got {n_nets!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     _check_reduce(reduce)
     rows = [
         bias_gradient_norms(Network(sizes, rng=child, **network_kwargs), X, y, reduce=reduce)
@@ -174,14 +174,6 @@ def gradient_norms_while_training(net, X, y, *, epochs, batch_size, eta, rng, pr
     return np.array(rows), history
 
 
-def _check_int(value, argument, low, high=None):
-    bad = isinstance(value, bool) or not isinstance(value, (int, np.integer))
-    if bad or value < low or (high is not None and value > high):
-        accepted = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
-        raise ValueError(f"{argument} must be {accepted}, got {value!r}")
-    return int(value)
-
-
 def deep_network(depth, width, *, n_in, n_out, activation, init, rng, bias_init="zeros",
                  cost="log_likelihood", dtype=np.float64):
     """A plain deep net: ``depth`` hidden layers of ``width`` units each.
@@ -190,9 +182,9 @@ def deep_network(depth, width, *, n_in, n_out, activation, init, rng, bias_init=
     layers; softmax outputs with the log-likelihood cost by default, zero biases
     (so that only the weights set the scale of the signal).
     """
-    depth = _check_int(depth, "depth", 1)
-    width = _check_int(width, "width", 1)
-    sizes = [_check_int(n_in, "n_in", 1)] + [width] * depth + [_check_int(n_out, "n_out", 1)]
+    depth = check_int(depth, "depth", 1)
+    width = check_int(width, "width", 1)
+    sizes = [check_int(n_in, "n_in", 1)] + [width] * depth + [check_int(n_out, "n_out", 1)]
     return Network(sizes, activation=activation, cost=cost, init=init, bias_init=bias_init,
                    rng=rng, dtype=dtype)
 
@@ -352,9 +344,9 @@ class DepthExplorer:
             raise ValueError(f"X must have shape (batch, n_in), got {X.shape}")
         self.X = check_inputs(X, X.shape[1])
         self.y = np.asarray(y)
-        self.width = _check_int(width, "width", 1)
-        self.seed = _check_int(seed, "seed", 0)
-        self.n_out = _check_int(n_out, "n_out", 1)
+        self.width = check_int(width, "width", 1)
+        self.seed = check_int(seed, "seed", 0)
+        self.n_out = check_int(n_out, "n_out", 1)
         self.inits = dict(DEEP_NET_INITS if inits is None else inits)
         self.activations = tuple(activations)
         self.figure = None
@@ -363,7 +355,7 @@ class DepthExplorer:
         self._flow = lru_cache(maxsize=64)(self._compute)
 
     def _check_setting(self, depth, activation, init):
-        depth = _check_int(depth, "depth", *self.DEPTHS)
+        depth = check_int(depth, "depth", *self.DEPTHS)
         if activation not in self.activations:
             raise ValueError(f"activation must be one of {self.activations}, got {activation!r}")
         if init not in self.inits:

@@ -38,6 +38,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_rng
+
 __all__ = [
     "Initializer",
     "INITIALIZERS",
@@ -98,8 +100,7 @@ class Initializer:
     default_bias: str = "zeros"
 
     def __call__(self, shape, rng, fan_in=None, dtype=np.float64):
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         shape, fan_in, fan_out = _fans(shape, fan_in)
         if min(shape) < 1 or fan_in < 1:
             raise ValueError(f"shape must have every dimension >= 1, got {shape} with fan_in={fan_in}")
@@ -244,7 +245,7 @@ def orthogonal(gain: float = 1.0) -> Initializer:
             q = q.T
         return gain * q.reshape(shape)
 
-    return Initializer(f"orthogonal" if gain == 1.0 else f"orthogonal({gain:g})", draw,
+    return Initializer("orthogonal" if gain == 1.0 else f"orthogonal({gain:g})", draw,
                        lambda i, o: gain * gain / max(i, o))
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX, Activation, get_activation
+from .checks import check_rng
 from .initializers import Initializer, get_initializer
 from .losses import Loss, get_loss
 
@@ -175,10 +176,7 @@ class Network:
         dtype=np.float64,
     ):
         self.sizes = _check_sizes(sizes)
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(
-                f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-            )
+        check_rng(rng)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")

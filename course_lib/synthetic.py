@@ -10,35 +10,11 @@ the accepted range.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .checks import check_int, check_real, check_rng
+
 __all__ = ["saturation_input", "spiral", "circles"]
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {type(rng).__name__}"
-        )
-
-
-def _check_int(value, argument, low, high=None):
-    """``value`` as an int if it is an integer in low..high, else a ValueError saying so."""
-    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < low or (high is not None and value > high):
-        accepted = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
-        raise ValueError(f"{argument} must be {accepted}, got {value!r}")
-    return int(value)
-
-
-def _check_real(value, argument, accepted, test):
-    """``value`` as a float if it is a finite number passing ``test``, else a ValueError."""
-    is_real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (is_real and math.isfinite(value) and test(value)):
-        raise ValueError(f"{argument} must be a finite number {accepted}, got {value!r}")
-    return float(value)
-
 
 def saturation_input(n_inputs=1000, n_active=500) -> np.ndarray:
     """Nielsen's saturation experiment input: ``n_active`` ones, then zeros.
@@ -50,8 +26,8 @@ def saturation_input(n_inputs=1000, n_active=500) -> np.ndarray:
     are i.i.d.), so this is deterministic and takes no rng. Returns shape
     (n_inputs,) float64; use ``x[None, :]`` for a batch of one.
     """
-    n_inputs = _check_int(n_inputs, "n_inputs", 1)
-    n_active = _check_int(n_active, "n_active", 0, n_inputs)
+    n_inputs = check_int(n_inputs, "n_inputs", 1)
+    n_active = check_int(n_active, "n_active", 0, n_inputs)
     x = np.zeros(n_inputs)
     x[:n_active] = 1.0
     return x
@@ -68,10 +44,10 @@ def spiral(n_per_class=100, n_classes=3, noise=0.2, *, rng):
     Returns X (n_classes * n_per_class, 2) float64 and y (same length,) int64,
     class by class.
     """
-    _check_rng(rng)
-    n = _check_int(n_per_class, "n_per_class", 1)
-    k = _check_int(n_classes, "n_classes", 1)
-    noise = _check_real(noise, "noise", ">= 0", lambda v: v >= 0)
+    check_rng(rng)
+    n = check_int(n_per_class, "n_per_class", 1)
+    k = check_int(n_classes, "n_classes", 1)
+    noise = check_real(noise, "noise", ">= 0", lambda v: v >= 0)
     r = np.linspace(0.0, 1.0, n)
     t = np.linspace(4.0 * np.arange(k), 4.0 * np.arange(1, k + 1), n, axis=1)  # (k, n)
     t = t + noise * rng.standard_normal((k, n))  # the same draws as CS231n's per-class loop
@@ -89,10 +65,10 @@ def circles(n=200, noise=0.1, factor=0.5, *, rng):
 
     Returns X (n, 2) float64 and y (n,) int64, outer circle first.
     """
-    _check_rng(rng)
-    n = _check_int(n, "n", 2)
-    noise = _check_real(noise, "noise", ">= 0", lambda v: v >= 0)
-    factor = _check_real(factor, "factor", "strictly between 0 and 1", lambda v: 0 < v < 1)
+    check_rng(rng)
+    n = check_int(n, "n", 2)
+    noise = check_real(noise, "noise", ">= 0", lambda v: v >= 0)
+    factor = check_real(factor, "factor", "strictly between 0 and 1", lambda v: 0 < v < 1)
     n_inner = n // 2
     n_outer = n - n_inner
     angles = [np.linspace(0, 2 * np.pi, m, endpoint=False) for m in (n_outer, n_inner)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX
+from .checks import check_rng
 from .blas import single_blas_thread
 from .losses import cross_entropy, log_likelihood
 from .network import _QUIET, Network, as_targets, check_inputs
@@ -127,8 +128,7 @@ def sgd(
     these matrix sizes a second thread never helped in benchmarks/bench_training.py
     and cost several times the CPU time on a busy machine.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     _check_positive(epochs, "epochs", integer=True)
     _check_positive(batch_size, "batch_size", integer=True)
     _check_positive(eta, "eta")

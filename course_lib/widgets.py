@@ -34,12 +34,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from .blas import single_blas_thread
+from .checks import check_int, check_rng
 from .activations import get_activation
 from .diagnostics import SATURATION_TOL, layer_statistics
 from .experiments import (
     Z_SATURATED,
-    _check_int,
-    _check_rng,
     _check_std,
     neuron_z_std,
     predict_layer_stats,
@@ -202,11 +201,11 @@ class HistogramExplorer(_RenderedExplorer):
 
     def __init__(self, *, rng, activation="sigmoid", init="custom", std=1.0, depth=5, width=100,
                  n_samples=1000, n_features=100, max_panels=10, bins=40, dtype=np.float32):
-        _check_rng(rng)
-        self.n_samples = _check_int(n_samples, "n_samples", 1)
-        self.n_features = _check_int(n_features, "n_features", 1)
-        self.max_panels = _check_int(max_panels, "max_panels", 2)
-        self.bins = _check_int(bins, "bins", 2)
+        check_rng(rng)
+        self.n_samples = check_int(n_samples, "n_samples", 1)
+        self.n_features = check_int(n_features, "n_features", 1)
+        self.max_panels = check_int(max_panels, "max_panels", 2)
+        self.bins = check_int(bins, "bins", 2)
         self.dtype = np.dtype(dtype)
         self.X = rng.standard_normal((self.n_samples, self.n_features), dtype=self.dtype)
         self._seed = int(rng.integers(2**63))
@@ -251,9 +250,9 @@ class HistogramExplorer(_RenderedExplorer):
             if name == "std":
                 p["std"] = _check_std(value, "std")
             elif name == "depth":
-                p["depth"] = _check_int(value, "depth", 1, self.MAX_DEPTH)
+                p["depth"] = check_int(value, "depth", 1, self.MAX_DEPTH)
             elif name == "width":
-                p["width"] = _check_int(value, "width", 1, self.MAX_WIDTH)
+                p["width"] = check_int(value, "width", 1, self.MAX_WIDTH)
             elif name == "activation":
                 p["activation"] = get_activation(value).name
             elif name == "init":
@@ -518,10 +517,10 @@ class NeuronExplorer(_RenderedExplorer):
     MAX_INPUTS = 2000
 
     def __init__(self, *, rng, std=1.0, n_inputs=1000, bias_std=1.0, n_draws=4000, bins=60):
-        _check_rng(rng)
-        self.n_draws = _check_int(n_draws, "n_draws", 10)
+        check_rng(rng)
+        self.n_draws = check_int(n_draws, "n_draws", 10)
         self.bias_std = _check_std(bias_std, "bias_std")
-        self.bins = _check_int(bins, "bins", 2)
+        self.bins = check_int(bins, "bins", 2)
         max_active = self.MAX_INPUTS // 2
         # Column k of the running sum: the sum of the first k+1 active weights, per draw.
         self._sums = np.concatenate(
@@ -539,7 +538,7 @@ class NeuronExplorer(_RenderedExplorer):
         if changes.get("std") is not None:
             p["std"] = _check_std(changes["std"], "std")
         if changes.get("n_inputs") is not None:
-            p["n_inputs"] = _check_int(changes["n_inputs"], "n_inputs", 2, self.MAX_INPUTS)
+            p["n_inputs"] = check_int(changes["n_inputs"], "n_inputs", 2, self.MAX_INPUTS)
         self.params = p
         n_active = p["n_inputs"] // 2
         self.z = p["std"] * self._sums[:, n_active] + self.bias_std * self._bias

@@ -1,5 +1,4 @@
 """course_lib.blas: training runs with one BLAS thread and restores the setting after."""
-import numpy as np
 import pytest
 
 from course_lib import Network, sgd
