@@ -313,7 +313,7 @@ def resolve_data_dir(data_dir=None) -> Path:
     from_env = os.environ.get("COURSE_DATA_DIR")
     if from_env:
         return Path(from_env).expanduser().resolve()
-    repo_data = Path(__file__).resolve().parent.parent / "data"
+    repo_data = Path(__file__).resolve().parent.parent.parent / "data"
     if repo_data.is_dir() and (os.access(repo_data, os.W_OK) or (repo_data / CACHE_FILE).exists()):
         return repo_data
     cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

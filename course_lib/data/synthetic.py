@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_int, check_real, check_rng
+from ..checks import check_int, check_real, check_rng
 
 __all__ = ["saturation_input", "spiral", "circles"]
 

@@ -46,9 +46,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .checks import check_int, check_rng
-from .network import _QUIET, Network, as_targets, check_inputs
-from .train import sgd
+from ..checks import check_int, check_rng
+from ..nn.network import _QUIET, Network, as_targets, check_inputs
+from ..nn.train import sgd
 
 __all__ = [
     "REDUCTIONS",

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from .network import _QUIET, Network, check_inputs
+from ..nn.network import _QUIET, Network, check_inputs
 
 __all__ = [
     "QUARTER_CIRCLE_MEAN",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import get_activation
+from ..nn.activations import get_activation
 
 __all__ = ["LayerStats", "layer_statistics", "gradient_norms", "format_layer_statistics", "SATURATION_TOL"]
 

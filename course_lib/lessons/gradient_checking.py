@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gradcheck import check_gradients
-from .network import _QUIET, Network, as_targets, check_inputs
+from ..nn.gradcheck import check_gradients
+from ..nn.network import _QUIET, Network, as_targets, check_inputs
 
 __all__ = [
     "correct_backward",

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_int, check_rng
-from .activations import Activation, get_activation, sigmoid, sigmoid_prime
-from .initializers import get_initializer
+from ..checks import check_int, check_rng
+from ..nn.activations import Activation, get_activation, sigmoid, sigmoid_prime
+from ..nn.initializers import get_initializer
 
 __all__ = [
     "Z_SATURATED",
@@ -230,7 +230,7 @@ def gaussian_moments(activation, z_std):
     gives inf for unbounded activations and the limit (e.g. E[sigma^2] = 1/2) for
     bounded ones, without warnings.
     """
-    from .activations import LEAKY_SLOPE
+    from ..nn.activations import LEAKY_SLOPE
 
     act = get_activation(activation)
     s = float(z_std)

@@ -47,10 +47,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .blas import single_blas_thread
-from .network import Network
+from ..blas import single_blas_thread
+from ..nn.network import Network
 from .plotting import init_color
-from .train import sgd
+from ..nn.train import sgd
 
 __all__ = [
     "NIELSEN_SETUP",
@@ -252,7 +252,7 @@ def run_nielsen(
 # ------------------------------------------------------------------ saving
 def default_results_path():
     """``results/nielsen_reproduction.json`` at the root of the repository."""
-    return Path(__file__).resolve().parent.parent / "results" / "nielsen_reproduction.json"
+    return Path(__file__).resolve().parent.parent.parent / "results" / "nielsen_reproduction.json"
 
 
 def _machine():
@@ -536,7 +536,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="MNIST cache directory (default: course_lib.data's)")
     args = parser.parse_args(argv)
 
-    from . import data
+    from .. import data
 
     kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
     mnist = data.load_mnist(split="nielsen", dtype=np.dtype(args.dtype), **kwargs)

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import get_activation, softmax
-from .network import _QUIET, as_targets, check_inputs
+from ..nn.activations import get_activation, softmax
+from ..nn.network import _QUIET, as_targets, check_inputs
 
 __all__ = [
     "gaussian_expectation",

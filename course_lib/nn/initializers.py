@@ -38,7 +38,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import check_rng
+from ..checks import check_rng
 
 __all__ = [
     "Initializer",

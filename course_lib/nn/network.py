@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX, Activation, get_activation
-from .checks import check_rng
+from ..checks import check_rng
 from .initializers import Initializer, get_initializer
 from .losses import Loss, get_loss
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX
-from .checks import check_rng
-from .blas import single_blas_thread
+from ..checks import check_rng
+from ..blas import single_blas_thread
 from .losses import cross_entropy, log_likelihood
 from .network import _QUIET, Network, as_targets, check_inputs
 

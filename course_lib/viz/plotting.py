@@ -32,7 +32,7 @@ INIT_COLORS = {
 
 def init_color(name: str) -> str:
     """The course colour of an initializer (or 'custom' for anything unknown)."""
-    from .initializers import ALIASES
+    from ..nn.initializers import ALIASES
 
     return INIT_COLORS.get(ALIASES.get(name, name), INIT_COLORS["custom"])
 
@@ -106,7 +106,7 @@ def histogram_range(activation, activations):
     range reaches the largest 99.5th percentile of |a| over the finite layers, rounded
     up by :func:`nice_ceil`, so a layer whose signal shrinks shows as a spike at 0 and
     one that grows fills the axis."""
-    from .activations import get_activation
+    from ..nn.activations import get_activation
 
     act = get_activation(activation)
     if act.saturation_band is not None:
@@ -129,7 +129,7 @@ def activation_histogram(a, activation, edges):
     For ReLU the exact zeros (inactive units) are left out, so the bars show how the
     *active* units spread; they then sum to 1 - (fraction of zeros), which the
     statistics report. Computed with one bincount (no sort), fast enough for a slider."""
-    from .activations import get_activation
+    from ..nn.activations import get_activation
 
     act = get_activation(activation)
     a = np.asarray(a).ravel()
@@ -166,8 +166,8 @@ def _axes_row(axes, n, figsize, **kw):
 def plot_activation_functions(names=("sigmoid", "tanh", "relu"), z_max=8.0, axes=None):
     """Three panels: the activations f(z); their derivatives f'(z); and sigma'(z),
     tanh'(z) on a log scale with the band |z| > 4.6 where sigma'(z) < 0.01 shaded."""
-    from .activations import get_activation
-    from .experiments import Z_SATURATED
+    from ..nn.activations import get_activation
+    from ..lessons.saturation import Z_SATURATED
 
     fig, axes = _axes_row(axes, 3, (13, 3.8))
     z = np.linspace(-z_max, z_max, 801)
@@ -201,7 +201,7 @@ def plot_z_histogram(z, predicted_std, ax=None, color=None, label=None, bins=80,
     N(0, predicted_std^2) curve over it. The band |z| < 4.6, where sigma'(z) >= 0.01
     and the neuron can learn, is shaded green; the share of draws outside it (the
     saturated ones) is printed."""
-    from .experiments import Z_SATURATED, saturated_fraction
+    from ..lessons.saturation import Z_SATURATED, saturated_fraction
 
     fig, ax = _axes(ax, figsize=(6, 3.8))
     z = np.asarray(z, dtype=np.float64)
@@ -264,7 +264,7 @@ def plot_cost_curves(curves, colors=None, ax=None, title=None, ylabel="cost", lo
 
 
 def _stat_line(s, activation):
-    from .activations import get_activation
+    from ..nn.activations import get_activation
 
     if not s.finite:
         return "overflow"
@@ -281,7 +281,7 @@ def plot_layer_histograms(activations, activation, axes=None, color=None, title=
     ``layers`` the 1-based layer numbers to draw (default: :func:`select_layers`).
     The panels share both axes, so a shrinking signal shows as a narrowing spike.
     Given ``axes`` (a row of a larger figure), the title labels the row's y axis."""
-    from .diagnostics import layer_statistics
+    from ..diagnostics.layer_stats import layer_statistics
 
     acts = list(getattr(activations, "activations", activations))
     layers = layers or select_layers(len(acts))
@@ -351,7 +351,7 @@ def plot_hidden_unit_changes(z_before, z_change, colors=None, ax=None, title=Non
     it started: one dot per unit, |z_after - z_before| on a log axis. ``z_before`` and
     ``z_change`` map a label to arrays of the same shape. Units that started in the
     saturated zone |z| > 4.6 (outside the green band) hardly move."""
-    from .experiments import Z_SATURATED
+    from ..lessons.saturation import Z_SATURATED
 
     fig, ax = _axes(ax, figsize=(7, 4))
     colors = colors or {}

@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .experiments_mnist import single_blas_thread
-from .initializers import get_initializer
-from .network import Network
+from ..blas import single_blas_thread
+from ..nn.initializers import get_initializer
+from ..nn.network import Network
 from .plotting import init_color
-from .train import sgd
+from ..nn.train import sgd
 
 __all__ = [
     "INIT_CHOICES",

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .plotting import _axes
-from .trainability import critical_gain
+from ..diagnostics.mean_field import critical_gain
 
 __all__ = ["plot_loss_curves", "plot_trainability_map", "plot_signal_map"]
 

@@ -33,18 +33,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
-from .blas import single_blas_thread
-from .checks import check_int, check_rng
-from .activations import get_activation
-from .diagnostics import SATURATION_TOL, layer_statistics
-from .experiments import (
-    Z_SATURATED,
-    _check_std,
-    neuron_z_std,
-    predict_layer_stats,
-    scaled_forward,
-)
-from .initializers import ALIASES, INITIALIZERS, get_initializer
+from ..blas import single_blas_thread
+from ..checks import check_int, check_rng
+from ..nn.activations import get_activation
+from ..diagnostics.layer_stats import SATURATION_TOL, layer_statistics
+from ..lessons.histograms import predict_layer_stats, scaled_forward
+from ..lessons.saturation import Z_SATURATED, _check_std, neuron_z_std
+from ..nn.initializers import ALIASES, INITIALIZERS, get_initializer
 from .plotting import activation_histogram, histogram_range, init_color, log10_sigmoid_prime, nice_ceil, select_layers
 
 __all__ = [
@@ -698,7 +693,7 @@ def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_no
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    from .gradient_flow import INIT_LABELS
+    from ..lessons.depth import INIT_LABELS
 
     explorer.update(depth=depth, activation=activation, init=init)
     plt.close(explorer.figure)  # shown through the Image widget only, not again below the cell

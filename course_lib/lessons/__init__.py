@@ -1,0 +1,16 @@
+"""course_lib.lessons: the experiments each notebook runs, as plain functions returning data.
+
+One module per notebook, named after it:
+
+    saturation         01  Nielsen's saturated neuron, learning slowdown
+    histograms         02  activations through depth, predicted by Gaussian integrals
+    gradient_checking  03  twelve buggy backprops and which checks catch them
+    mnist_old_vs_new   04  Nielsen's old vs new initialization on MNIST
+                           (``python -m course_lib.lessons.mnist_old_vs_new`` reruns it)
+    depth              05  deep networks and their gradient flow per initializer
+    trainability_map   07  training many deep stacks at once: the trainability map
+
+Notebook 06 (spiral) needs no lesson code beyond course_lib.nn and the figures.
+Lessons use course_lib.nn, course_lib.diagnostics and course_lib.data; the figures
+that draw their results are in course_lib.viz.
+"""
