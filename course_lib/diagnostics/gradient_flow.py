@@ -35,14 +35,14 @@ What this module measures:
   different directions and partly cancel in the mean);
 * :func:`gradient_norms_while_training` tracks those norms epoch by epoch;
 * :func:`deep_network` and :func:`measure_gradient_flow` build a deep
-  fully-connected net and record each layer's weight gradient, for histograms;
-* :class:`DepthExplorer` is the callback behind notebook 05's depth slider.
+  fully-connected net and record each layer's weight gradient, for histograms.
+
+Notebook 05's comparison of initializers is :mod:`course_lib.lessons.depth`; its
+depth slider is :class:`course_lib.viz.depth_explorer.DepthExplorer`.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -59,10 +59,6 @@ __all__ = [
     "deep_network",
     "GradientFlow",
     "measure_gradient_flow",
-    "DEEP_NET_INITS",
-    "INIT_LABELS",
-    "gradient_flows",
-    "DepthExplorer",
 ]
 
 #: How per-example bias gradients become one number per layer (see the module docstring).
@@ -281,122 +277,3 @@ def measure_gradient_flow(net, X, y, label=""):
         for l in range(net.depth - 2, -1, -1):
             predicted[l] = predicted[l + 1] * gains[l]
     return GradientFlow(deltas, grads_W, bias_rms, weight_rms, stds, gains, predicted, label)
-
-
-#: The initializers notebook 05 compares in deep nets: key -> what ``Network(init=...)``
-#: gets (a number is the std of a normal initializer).
-DEEP_NET_INITS = {
-    "small": 0.01,
-    "lecun_normal": "lecun_normal",
-    "xavier_normal": "xavier_normal",
-    "he_normal": "he_normal",
-    "large": 1.0,
-}
-
-#: How those keys read in titles and legends.
-INIT_LABELS = {
-    "small": "std 0.01",
-    "lecun_normal": "1/sqrt(n) (LeCun)",
-    "xavier_normal": "Glorot",
-    "he_normal": "He",
-    "large": "std 1",
-}
-
-
-def gradient_flows(X, y, *, depth, width, n_out=10, activations=("tanh", "relu"), inits=None, seed=0):
-    """:func:`measure_gradient_flow` of a :func:`deep_network` for every
-    (activation, init) pair: a dict {(activation, init key): GradientFlow}.
-
-    ``inits`` maps keys to initializer specs (default :data:`DEEP_NET_INITS`); every
-    net is drawn from ``np.random.default_rng(seed)``, so all pairs see the same
-    random numbers (a fair comparison) and a rerun gives the same nets.
-    """
-    inits = DEEP_NET_INITS if inits is None else dict(inits)
-    X = np.asarray(X)
-    flows = {}
-    for activation in activations:
-        for key, spec in inits.items():
-            net = deep_network(depth, width, n_in=X.shape[1], n_out=n_out, activation=activation, init=spec,
-                               rng=np.random.default_rng(seed))
-            label = f"{activation}, {INIT_LABELS.get(key, key)}, {depth} layers"
-            flows[(activation, key)] = measure_gradient_flow(net, X, y, label=label)
-    return flows
-
-
-class DepthExplorer:
-    """The callback behind notebook 05's depth slider (testable without a browser).
-
-    ``flow(depth, activation, init)`` builds a :func:`deep_network` (drawn from
-    ``np.random.default_rng(seed)``, so the same setting always gives the same net),
-    runs the batch (X, y) through it and returns its :class:`GradientFlow`;
-    results are cached, so going back to a setting is instant.
-    ``update(depth, activation, init)`` redraws ``self.figure`` in place with the
-    gradient heatmap and the rms profile (:func:`~course_lib.plotting.plot_gradient_flow`)
-    and returns it; ``png`` is that figure as PNG bytes. :meth:`widget` wires
-    ``update`` to ipywidgets (:func:`course_lib.widgets.build_depth_widget`).
-    """
-
-    DEPTHS = (2, 50)
-
-    def __init__(self, X, y, *, width=100, seed=0, n_out=10, inits=None, activations=("tanh", "relu")):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must have shape (batch, n_in), got {X.shape}")
-        self.X = check_inputs(X, X.shape[1])
-        self.y = np.asarray(y)
-        self.width = check_int(width, "width", 1)
-        self.seed = check_int(seed, "seed", 0)
-        self.n_out = check_int(n_out, "n_out", 1)
-        self.inits = dict(DEEP_NET_INITS if inits is None else inits)
-        self.activations = tuple(activations)
-        self.figure = None
-        self.setting = None
-        self.calls = 0
-        self._flow = lru_cache(maxsize=64)(self._compute)
-
-    def _check_setting(self, depth, activation, init):
-        depth = check_int(depth, "depth", *self.DEPTHS)
-        if activation not in self.activations:
-            raise ValueError(f"activation must be one of {self.activations}, got {activation!r}")
-        if init not in self.inits:
-            raise ValueError(f"init must be one of {tuple(self.inits)}, got {init!r}")
-        return depth
-
-    def _compute(self, depth, activation, init):
-        net = deep_network(depth, self.width, n_in=self.X.shape[1], n_out=self.n_out,
-                           activation=activation, init=self.inits[init],
-                           rng=np.random.default_rng(self.seed))
-        label = f"{activation}, {INIT_LABELS.get(init, init)}, {depth} layers"
-        return measure_gradient_flow(net, self.X, self.y, label=label)
-
-    def flow(self, depth, activation, init):
-        """The cached :class:`GradientFlow` of this setting (ValueError if out of range)."""
-        depth = self._check_setting(depth, activation, init)
-        return self._flow(depth, activation, init)
-
-    def update(self, depth=30, activation="tanh", init="xavier_normal"):
-        """Redraw the figure for this setting and return it."""
-        from .plotting import plot_gradient_flow
-
-        flow = self.flow(depth, activation, init)
-        self.calls += 1
-        self.setting = dict(depth=int(depth), activation=activation, init=init)
-        self.figure = plot_gradient_flow(flow, init=init, fig=self.figure)
-        return self.figure
-
-    @property
-    def png(self):
-        """The current figure as PNG bytes, what the widget shows (drawing the default
-        setting first if nothing has been drawn yet)."""
-        if self.figure is None:
-            self.update()
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
-
-    def widget(self, depth=30, activation="relu", init="xavier_normal"):
-        """The ipywidgets box (depth slider, activation and init menus, the figure):
-        :func:`course_lib.widgets.build_depth_widget` on this explorer."""
-        from .widgets import build_depth_widget
-
-        return build_depth_widget(self, depth=depth, activation=activation, init=init)

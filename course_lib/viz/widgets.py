@@ -11,7 +11,8 @@ Each widget is split in two so that it can be tested without a browser:
   ``ipywidgets.HTML`` (CSS classes ``layer-stats`` / ``neuron-stats``).
 
 Why PNG in an Image widget: ipympl is not installed, and re-displaying an inline
-figure on every slider step flickers. Rendering is kept fast by :class:`LiveFigure`:
+figure on every slider step flickers. Rendering is kept fast by
+:class:`~course_lib.viz.live_figure.LiveFigure`:
 the axes, ticks and labels are drawn once and cached as a background; an update
 redraws only the artists that change (histogram steps, lines, a few texts), and the
 axes are redrawn only when their limits move to another "nice" step. Measured on the
@@ -23,12 +24,8 @@ from __future__ import annotations
 import dataclasses
 import html as _html
 import math
-import struct
-import zlib
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
@@ -40,11 +37,10 @@ from ..diagnostics.layer_stats import SATURATION_TOL, layer_statistics
 from ..lessons.histograms import predict_layer_stats, scaled_forward
 from ..lessons.saturation import Z_SATURATED, _check_std, neuron_z_std
 from ..nn.initializers import ALIASES, INITIALIZERS, get_initializer
+from .live_figure import LiveFigure
 from .plotting import activation_histogram, histogram_range, init_color, log10_sigmoid_prime, nice_ceil, select_layers
 
 __all__ = [
-    "LiveFigure",
-    "encode_png",
     "HistogramExplorer",
     "build_histogram_widget",
     "NeuronExplorer",
@@ -64,67 +60,6 @@ WIDGET_INITIALIZERS = [
 WIDGET_ACTIVATIONS = ["sigmoid", "tanh", "relu"]
 
 _TEXT = dict(fontsize=8)
-
-
-class LiveFigure:
-    """A matplotlib :class:`~matplotlib.figure.Figure` that renders itself to PNG bytes
-    quickly and repeatedly.
-
-    Artists registered with :meth:`animate` are left out of the cached background
-    and drawn on top of it at each :meth:`render`; the background (axes, ticks,
-    labels) is redrawn only when ``render(key)`` gets a key different from the last
-    one (pass the axis limits as the key). The figure is not managed by pyplot, so
-    a notebook never displays it by itself.
-    """
-
-    def __init__(self, figsize, dpi=80):
-        self.figure = Figure(figsize=figsize, dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self._animated = []
-        self._background = None
-        self._key = object()
-        self.full_redraws = 0
-
-    def animate(self, *artists):
-        """Mark artists as changing on every update (drawn over the cached background)."""
-        for a in artists:
-            a.set_animated(True)
-            self._animated.append(a)
-        return artists[0] if len(artists) == 1 else artists
-
-    def render(self, key=None):
-        """Draw (the background only if ``key`` changed) and return the PNG bytes."""
-        if self._background is None or key != self._key:
-            self.canvas.draw()                      # skips the animated artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._key = key
-            self.full_redraws += 1
-        else:
-            self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in self._animated:
-            if a.get_visible():
-                a.draw(renderer)
-        return encode_png(np.asarray(self.canvas.buffer_rgba()))
-
-
-def _png_chunk(tag, data):
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-
-def encode_png(rgba, level=1):
-    """PNG bytes of an (height, width, 4) uint8 image, written as RGB with no row filter
-    and zlib level 1: about twice as fast as Pillow's encoder for a plot, whose large
-    white areas compress well anyway (a frame is ~40 kB)."""
-    rgba = np.asarray(rgba)
-    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
-        raise ValueError(f"rgba must be a (height, width, 4) uint8 array, got {rgba.shape} {rgba.dtype}")
-    height, width, _ = rgba.shape
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)       # first byte of a row: filter 0
-    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + _png_chunk(b"IEND", b""))
 
 
 def _init_value(init):
@@ -685,7 +620,7 @@ __all__ += ["build_depth_widget"]
 
 def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_normal"):
     """A depth slider (2-50) and activation and initializer menus wired to a
-    :class:`course_lib.gradient_flow.DepthExplorer`; returns an ``ipywidgets.VBox``
+    :class:`course_lib.viz.depth_explorer.DepthExplorer`; returns an ``ipywidgets.VBox``
     with attributes ``explorer``, ``controls`` and ``image`` (the figure as PNG).
 
     The depth slider updates on release (each depth is a new network); settings
