@@ -26,8 +26,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_lib import Network, sgd
-from course_lib.synthetic import spiral
-from course_lib.trainability import init_stack, train_stack, trainability_map
+from course_lib.data.synthetic import spiral
+from course_lib.lessons.trainability_map import init_stack, train_stack, trainability_map
 
 GAINS = 0.25 * np.sqrt(2) ** np.arange(13)
 WIDTH, STEPS, BATCH, ETA = 32, 300, 16, 0.1

@@ -332,7 +332,7 @@ def bench_widgets(repeats, out):
             f" {r['calls']} calls): median {r['wall'] * 1e3:.0f} ms wall, {r['cpu'] * 1e3:.0f} ms CPU")
         return dict(source="bench_widgets.bench_histogram_widget", **r)
     try:
-        from course_lib.widgets import HistogramExplorer
+        from course_lib.viz.widgets import HistogramExplorer
     except ImportError as error:
         out(f"  GAP: neither benchmarks/bench_widgets.py nor course_lib.widgets is importable ({error});"
             " histogram redraw not timed")

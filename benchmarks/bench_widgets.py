@@ -40,7 +40,7 @@ def bench_histogram_widget(depth=5, calls=20, activation="sigmoid", seed=0):
     """Median seconds per std-slider callback of the histogram widget at this depth.
 
     Returns dict(depth, calls, wall, cpu, wall_max, full_redraws)."""
-    from course_lib.widgets import build_histogram_widget
+    from course_lib.viz.widgets import build_histogram_widget
 
     box = build_histogram_widget(rng=np.random.default_rng(seed), activation=activation, depth=depth, std=0.5)
     slider = box.controls["std"]
@@ -53,7 +53,7 @@ def bench_histogram_widget(depth=5, calls=20, activation="sigmoid", seed=0):
 
 def bench_neuron_widget(calls=20, seed=0):
     """Median seconds per std-slider callback of notebook 01's neuron widget."""
-    from course_lib.widgets import build_neuron_widget
+    from course_lib.viz.widgets import build_neuron_widget
 
     box = build_neuron_widget(rng=np.random.default_rng(seed))
     slider = box.controls["std"]

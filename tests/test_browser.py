@@ -42,7 +42,7 @@ needs_browser = pytest.mark.skipif(MISSING is not None, reason=f"browser tests n
 #: The temporary notebook of the train test: what a student types to get notebook 04's
 #: widget on a small subset (2,000 training and 1,000 validation images).
 TRAIN_CELLS = [
-    "import numpy as np\n\nfrom course_lib.data import load_mnist\nfrom course_lib.train_widget import train_widget",
+    "import numpy as np\n\nfrom course_lib.data import load_mnist\nfrom course_lib.viz.train_widget import train_widget",
     "mnist = load_mnist(dtype=np.float32)\n"
     "(X_train, y_train), (X_val, y_val) = mnist.train, mnist.validation\n"
     "subset, subset_val = (X_train[:2000], y_train[:2000]), (X_val[:1000], y_val[:1000])",
@@ -60,7 +60,7 @@ def _write_notebook(path, sources):
 
 
 def _mnist_ready():
-    from course_lib import data
+    from course_lib.data import mnist as data
 
     return (data.resolve_data_dir() / data.CACHE_FILE).exists()
 
@@ -246,8 +246,8 @@ def test_train_button_draws_the_learning_curve(lab_page):
     """
     if not _mnist_ready():
         pytest.skip("MNIST is not prepared (python -m course_lib.data; make test does it)")
-    from course_lib.plotting import init_color
-    from course_lib.train_widget import INIT_CHOICES
+    from course_lib.viz.plotting import init_color
+    from course_lib.viz.train_widget import INIT_CHOICES
 
     new_init_label = dict((value, label) for label, value in INIT_CHOICES)["nielsen_default"]
 

@@ -1,4 +1,4 @@
-"""Tests for course_lib.data: the IDX and CSV parsers, verification, the cache,
+"""Tests for course_lib.data.mnist: the IDX and CSV parsers, verification, the cache,
 every MNIST source on small synthetic data built in tmp_path, the real cached
 set (skipped if not prepared), and the synthetic sets.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib import data
+from course_lib.data import mnist as data
 
 
 @pytest.fixture
@@ -443,7 +443,7 @@ def test_one_hot():
 def test_data_dir_resolution_never_uses_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    repo_data = Path(data.__file__).resolve().parent.parent / "data"
+    repo_data = Path(data.__file__).resolve().parent.parent.parent / "data"
     if repo_data.is_dir() and os.access(repo_data, os.W_OK):
         assert data.resolve_data_dir() == repo_data
     assert data.resolve_data_dir() != tmp_path / "data"

@@ -1,8 +1,8 @@
-"""course_lib.synthetic: shapes, closed forms, the CS231n reference, same seed same bits."""
+"""course_lib.data.synthetic: shapes, closed forms, the CS231n reference, same seed same bits."""
 import numpy as np
 import pytest
 
-from course_lib import synthetic
+from course_lib.data import synthetic
 
 
 @pytest.fixture

@@ -10,19 +10,21 @@ import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.gradcheck import numerical_gradient
-from course_lib.gradient_flow import (
+from course_lib.nn.gradcheck import numerical_gradient
+from course_lib.lessons.depth import (
     DEEP_NET_INITS,
-    DepthExplorer,
+    gradient_flows,
+)
+from course_lib.viz.depth_explorer import DepthExplorer
+from course_lib.diagnostics.gradient_flow import (
     bias_gradient_norms,
     bias_gradient_norms_over_inits,
     deep_network,
     error_signals,
-    gradient_flows,
     gradient_norms_while_training,
     measure_gradient_flow,
 )
-from course_lib.plotting import (
+from course_lib.viz.plotting import (
     log10_gradient_histograms,
     plot_accuracy_curves,
     plot_bias_gradient_norms,
@@ -227,7 +229,7 @@ def test_figures_render(rng):
 
 
 def test_depth_widget_drives_the_explorer_without_a_browser(explorer):
-    from course_lib.widgets import build_depth_widget
+    from course_lib.viz.widgets import build_depth_widget
 
     box = build_depth_widget(explorer, depth=10, activation="tanh", init="he_normal")
     first = box.image.value

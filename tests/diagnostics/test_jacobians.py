@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.initializers import orthogonal, pytorch_default
-from course_lib.jacobians import (
+from course_lib.nn.initializers import orthogonal, pytorch_default
+from course_lib.diagnostics.jacobians import (
     QUARTER_CIRCLE_MEAN,
     input_output_jacobian,
     jacobian_singular_values,
@@ -129,7 +129,7 @@ def test_singular_value_figure(rng):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plotting import plot_singular_values
+    from course_lib.viz.plotting import plot_singular_values
 
     spectra = {"a": rng.random(50), "b": 10.0 ** rng.uniform(-8, 0, 50)}
     for logx in (False, True):

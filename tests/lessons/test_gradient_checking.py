@@ -1,12 +1,12 @@
-"""Tests of course_lib.backprop_bugs: each bug is what its docstring says, and is invisible
+"""Tests of course_lib.lessons.gradient_checking: each bug is what its docstring says, and is invisible
 exactly where its docstring says."""
 import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib import backprop_bugs as bb
-from course_lib.backprop_bugs import BUGS, CheckSetup, catch_table, correct_backward, format_catch_table
-from course_lib.gradcheck import check_gradients
+from course_lib.lessons import gradient_checking as bb
+from course_lib.lessons.gradient_checking import BUGS, CheckSetup, catch_table, correct_backward, format_catch_table
+from course_lib.nn.gradcheck import check_gradients
 
 
 def make(rng, sizes=(5, 4, 4, 4), activation="tanh", cost="log_likelihood", B=6, **kw):

@@ -6,20 +6,22 @@ import numpy as np
 import pytest
 
 from course_lib import Network, layer_statistics
-from course_lib.activations import sigmoid_prime
-from course_lib.experiments import (
+from course_lib.nn.activations import sigmoid_prime
+from course_lib.lessons.saturation import (
     Z_SATURATED,
     check_neuron_std,
+    neuron_z_std,
+    sample_neuron_z,
+    saturated_fraction,
+    train_neurons,
+)
+from course_lib.lessons.histograms import (
     gaussian_moments,
     hidden_forward,
     layer_table,
-    neuron_z_std,
     predict_layer_stats,
-    sample_neuron_z,
-    saturated_fraction,
     scaled_forward,
     standard_weights,
-    train_neurons,
 )
 
 

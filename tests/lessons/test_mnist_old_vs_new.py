@@ -1,4 +1,4 @@
-"""Tests for course_lib.experiments_mnist, on a small MNIST-like synthetic set (no real data)."""
+"""Tests for course_lib.lessons.mnist_old_vs_new (and its figures, course_lib.viz.mnist_plots), on a small MNIST-like synthetic set (no real data)."""
 import json
 
 import matplotlib
@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_lib import experiments_mnist as em  # noqa: E402
+from course_lib.lessons import mnist_old_vs_new as em  # noqa: E402
+from course_lib.viz import mnist_plots  # noqa: E402
 
 
 def digits_like(rng, n, n_val, n_in=784, n_bright=120):
@@ -142,7 +143,7 @@ def test_reproduce_saves_after_each_run_and_resumes(tmp_path, data):
 def test_plots_draw_bands_means_reference_and_live_runs():
     runs = [_fake(30, s, seed, [10, 80 + seed, 90 + seed]) for s in em.SCHEMES for seed in (0, 1)]
     results = {"runs": runs}
-    fig = em.plot_reproduction(results, 30, reference={"old": [8000, 9000], "new": [9000, 9500]},
+    fig = mnist_plots.plot_reproduction(results, 30, reference={"old": [8000, 9000], "new": [9000, 9500]},
                                live=[runs[0]], ylim=(70, 100))
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.get_lines()]
@@ -151,7 +152,7 @@ def test_plots_draw_bands_means_reference_and_live_runs():
     np.testing.assert_allclose(published_old.get_ydata(), [80, 90])
     assert len(ax.collections) == 2  # one seed band per scheme
     plt.close(fig)
-    fig = em.plot_bias_ablation(results, 30)
+    fig = mnist_plots.plot_bias_ablation(results, 30)
     assert len(fig.axes[0].get_lines()) == 4
     plt.close(fig)
 
@@ -171,7 +172,7 @@ def test_command_line_runs_and_saves(tmp_path, data, monkeypatch):
     results = em.main(["--seeds", "0", "--hidden", "5", "--ablation-hidden", "--epochs", "1", "--out", str(out)])
     assert len(results["runs"]) == 2
     saved = json.loads(out.read_text())
-    assert saved["command"].startswith("python -m course_lib.experiments_mnist --seeds 0")
+    assert saved["command"].startswith("python -m course_lib.lessons.mnist_old_vs_new --seeds 0")
     assert {r["scheme"] for r in saved["runs"]} == {"old", "new"}
 
 

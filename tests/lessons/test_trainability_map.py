@@ -1,4 +1,4 @@
-"""Tests for course_lib.trainability: mean-field closed forms, a Monte Carlo check of
+"""Tests for course_lib.lessons.trainability_map and course_lib.diagnostics.mean_field: mean-field closed forms, a Monte Carlo check of
 chi_1, the stacked trainer against Network's own backprop, and the maps."""
 import math
 
@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.synthetic import spiral
-from course_lib.trainability import (
+from course_lib.data.synthetic import spiral
+from course_lib.diagnostics.mean_field import (
     chi1,
     critical_gain,
     critical_std,
     gaussian_expectation,
-    init_stack,
     length_map_fixed_point,
+)
+from course_lib.lessons.trainability_map import (
+    init_stack,
     minibatch_indices,
     signal_propagation_map,
     stack_loss,
@@ -215,7 +217,7 @@ def test_phase_diagram_figures_draw_the_critical_lines(rng):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.trainability_plots import plot_loss_curves, plot_signal_map, plot_trainability_map
+    from course_lib.viz.trainability_plots import plot_loss_curves, plot_signal_map, plot_trainability_map
 
     X, y = spiral(n_per_class=10, rng=rng)
     tmap = trainability_map(X, y, activations=("tanh", "relu"), depths=[1, 3], gains=[0.5, 1.0, 2.0], width=8,

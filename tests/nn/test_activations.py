@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from course_lib.activations import ACTIVATIONS, SOFTMAX, get_activation, sigmoid, softmax
+from course_lib.nn.activations import ACTIVATIONS, SOFTMAX, get_activation, sigmoid, softmax
 
 
 def numerical_derivative(f, z, h=1e-6):

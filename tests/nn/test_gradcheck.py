@@ -1,10 +1,10 @@
-"""Tests of course_lib.gradcheck against hand-computed values and closed forms."""
+"""Tests of course_lib.nn.gradcheck against hand-computed values and closed forms."""
 import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.backprop_bugs import correct_backward, factor_of_two, missing_l2_gradient, sign_flip
-from course_lib.gradcheck import (
+from course_lib.lessons.gradient_checking import correct_backward, factor_of_two, missing_l2_gradient, sign_flip
+from course_lib.nn.gradcheck import (
     BANDS,
     RELATIVE_ERRORS,
     GradCheckReport,
@@ -265,7 +265,7 @@ class TestCheckGradients:
         assert sub.passed() and d.passed()
 
     def test_directional_detects_a_bug_in_one_row(self, rng):
-        from course_lib.backprop_bugs import off_by_one_last_unit
+        from course_lib.lessons.gradient_checking import off_by_one_last_unit
 
         net = small_net(rng, sizes=(20, 30, 10))
         X, y = batch(rng, net, B=6)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_lib.initializers import ALIASES, INITIALIZERS, constant, get_initializer, normal, orthogonal, uniform
+from course_lib.nn.initializers import ALIASES, INITIALIZERS, constant, get_initializer, normal, orthogonal, uniform
 
 FAN_IN, FAN_OUT = 400, 300
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from course_lib.activations import ACTIVATIONS, SOFTMAX
-from course_lib.losses import LOSSES, get_loss
+from course_lib.nn.activations import ACTIVATIONS, SOFTMAX
+from course_lib.nn.losses import LOSSES, get_loss
 
 
 def numeric_dC_dz(loss, output, z, y, h=1e-6):

@@ -4,9 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from course_lib import Activation, History, Network, sgd
-from course_lib.activations import ACTIVATIONS, SOFTMAX, sigmoid, sigmoid_prime, softmax
-from course_lib.train import MONITORS, _in_place
+from course_lib import History, Network, sgd
+from course_lib.nn.train import MONITORS
 
 
 # --------------------------------------------------------------------------- helpers
@@ -281,7 +280,7 @@ def test_bad_data_are_clear_errors(X, y, match, rng):
                                               ("relu", "log_likelihood"), ("softsign", "quadratic")])
 def test_forward_and_feedforward_compute_the_library_activations_bit_for_bit(activation, cost, rng):
     # Network computes sigmoid/tanh/relu/softmax in place; the bits must be those of
-    # course_lib.activations applied to the same z.
+    # course_lib.nn.activations applied to the same z.
     net = Network([6, 9, 8, 4], activation=activation, cost=cost, init=3.0, rng=rng)
     X = rng.standard_normal((25, 6))
     out, cache = net.forward(X)
@@ -293,7 +292,7 @@ def test_forward_and_feedforward_compute_the_library_activations_bit_for_bit(act
 
 
 def test_data_check_accepts_huge_finite_values_and_rejects_nan_and_inf():
-    from course_lib.network import check_inputs
+    from course_lib.nn.network import check_inputs
 
     huge = np.full((4, 3), 1e308)  # its sum overflows, yet every entry is finite
     assert check_inputs(huge, 3) is huge

@@ -1,4 +1,4 @@
-"""Tests for the decision-boundary helpers of course_lib.plotting (notebook 06)."""
+"""Tests for the decision-boundary helpers of course_lib.viz.plotting (notebook 06)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib import Network
-from course_lib.plotting import decision_grid, plot_decision_boundary, plot_points
+from course_lib.viz.plotting import decision_grid, plot_decision_boundary, plot_points
 
 
 def _half_plane_net(rng):

@@ -1,4 +1,4 @@
-"""Tests of course_lib.gradcheck_plots: the figures hold what they claim."""
+"""Tests of course_lib.viz.gradcheck_plots: the figures hold what they claim."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
-from course_lib.backprop_bugs import CatchResult, CheckSetup  # noqa: E402
-from course_lib.gradcheck_plots import OUTCOME_COLORS, plot_catch_table, plot_h_sweep  # noqa: E402
+from course_lib.lessons.gradient_checking import CatchResult, CheckSetup  # noqa: E402
+from course_lib.viz.gradcheck_plots import OUTCOME_COLORS, plot_catch_table, plot_h_sweep  # noqa: E402
 
 
 def test_plot_h_sweep_draws_every_curve_on_log_axes():

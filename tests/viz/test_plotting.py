@@ -8,9 +8,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_lib.activations import sigmoid_prime  # noqa: E402
-from course_lib.experiments import hidden_forward, saturated_fraction  # noqa: E402
-from course_lib.plotting import (  # noqa: E402
+from course_lib.nn.activations import sigmoid_prime  # noqa: E402
+from course_lib.lessons.histograms import hidden_forward  # noqa: E402
+from course_lib.lessons.saturation import saturated_fraction  # noqa: E402
+from course_lib.viz.plotting import (  # noqa: E402
     INIT_COLORS,
     activation_histogram,
     histogram_range,

@@ -1,4 +1,4 @@
-"""Tests for course_lib.train_widget: settings, training on a tiny subset, and the widget
+"""Tests for course_lib.viz.train_widget: settings, training on a tiny subset, and the widget
 driven without a browser (button.click() runs the handler in this process)."""
 import math
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_lib import train_widget as tw  # noqa: E402
+from course_lib.viz import train_widget as tw  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

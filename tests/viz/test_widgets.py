@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_lib.experiments import Z_SATURATED, neuron_z_std
-from course_lib.widgets import (
+from course_lib.lessons.saturation import Z_SATURATED, neuron_z_std
+from course_lib.viz.widgets import (
     HistogramExplorer,
-    LiveFigure,
     NeuronExplorer,
     build_histogram_widget,
     build_neuron_widget,
+)
+from course_lib.viz.live_figure import (
+    LiveFigure,
     encode_png,
 )
 
