@@ -316,7 +316,7 @@ def bench_widgets(repeats, out):
 
     Through benchmarks/bench_widgets.py's ``bench_histogram_widget`` (the real slider
     callback: forward pass, statistics, redraw, PNG) when it is there; else by calling
-    ``course_lib.widgets.HistogramExplorer.update`` directly; else a reported gap.
+    ``course_lib.viz.widgets.HistogramExplorer.update`` directly; else a reported gap.
     """
     here = str(Path(__file__).resolve().parent)
     sys.path.insert(0, here)
@@ -334,7 +334,7 @@ def bench_widgets(repeats, out):
     try:
         from course_lib.viz.widgets import HistogramExplorer
     except ImportError as error:
-        out(f"  GAP: neither benchmarks/bench_widgets.py nor course_lib.widgets is importable ({error});"
+        out(f"  GAP: neither benchmarks/bench_widgets.py nor course_lib.viz.widgets is importable ({error});"
             " histogram redraw not timed")
         return None
     explorer = HistogramExplorer(rng=np.random.default_rng(0))

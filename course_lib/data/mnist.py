@@ -1,6 +1,6 @@
 """MNIST for the course: real, verified, cached, offline-capable.
 (The small synthetic sets, spiral, circles and Nielsen's neuron input, are in
-:mod:`course_lib.synthetic`.)
+:mod:`course_lib.data.synthetic`.)
 
 MNIST
 -----

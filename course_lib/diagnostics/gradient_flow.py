@@ -74,7 +74,7 @@ def error_signals(net, X, y):
     """Per-example output errors of every layer, delta_l = dC_x/dz_l = dC_x/db_l.
 
     Inputs:
-      net: a :class:`~course_lib.network.Network`.
+      net: a :class:`~course_lib.nn.network.Network`.
       X:   inputs (B, n_0); y: labels (B,) or targets (B, n_L).
     Returns: a list of L arrays, ``deltas[l-1]`` of shape (B, n_l) for layers
     l = 1..L. Their mean over the batch (axis 0) is ``net.backward``'s bias
@@ -148,7 +148,7 @@ def bias_gradient_norms_over_inits(sizes, X, y, *, n_nets, rng, reduce="mean_gra
 
 def gradient_norms_while_training(net, X, y, *, epochs, batch_size, eta, rng, probe=None,
                                   reduce="mean_gradient", lmbda=0.0):
-    """Train ``net`` by :func:`~course_lib.train.sgd` and record the hidden layers'
+    """Train ``net`` by :func:`~course_lib.nn.train.sgd` and record the hidden layers'
     bias-gradient norms before training and after each epoch.
 
     Inputs:
@@ -156,7 +156,7 @@ def gradient_norms_while_training(net, X, y, *, epochs, batch_size, eta, rng, pr
         trained in place).
       probe: (X_probe, y_probe) on which the norms are measured; default (X, y).
     Returns: (norms, history): ``norms`` of shape (epochs + 1, hidden layers),
-    row 0 at initialization; ``history`` the :class:`~course_lib.train.History`.
+    row 0 at initialization; ``history`` the :class:`~course_lib.nn.train.History`.
     """
     _check_net(net)
     X_probe, y_probe = (X, y) if probe is None else probe

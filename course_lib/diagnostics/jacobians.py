@@ -80,7 +80,7 @@ def layer_jacobians(net, X, layers=None):
     """Jacobians J_l = da_l/da_(l-1) = diag(f'(z_l)) W_l of hidden layers, per example.
 
     Inputs:
-      net:    a :class:`~course_lib.network.Network`.
+      net:    a :class:`~course_lib.nn.network.Network`.
       X:      inputs (B, n_0): the Jacobians depend on the example through f'(z_l).
       layers: hidden-layer numbers (1 = the first hidden layer, whose input is X);
               default all hidden layers 1..L-1.

@@ -52,7 +52,7 @@ def layer_statistics(cache_or_activations, activation="sigmoid", tol=SATURATION_
     """Statistics of each layer's activations.
 
     Inputs:
-      cache_or_activations: a :class:`~course_lib.network.Cache` (its hidden layers
+      cache_or_activations: a :class:`~course_lib.nn.network.Cache` (its hidden layers
         a_1..a_(L-1) are used, not the input nor the output) or a list of arrays
         (B, n_l), one per layer, all used.
       activation: the activation that produced them (name or Activation): it says

@@ -202,7 +202,7 @@ def run_nielsen(
       seed:     integer; the run is a deterministic function of it (see module docstring).
       epochs, batch_size, eta, lmbda:  Nielsen's values by default.
       dtype:    float32 (default, about twice as fast here) or float64.
-      progress: passed to :func:`course_lib.train.sgd` (True: always show the bar).
+      progress: passed to :func:`course_lib.nn.train.sgd` (True: always show the bar).
       callback: callback(epoch, result) after each epoch, e.g. to draw a live curve.
     """
     if scheme not in SCHEMES:

@@ -28,9 +28,9 @@ class DepthExplorer:
     runs the batch (X, y) through it and returns its :class:`GradientFlow`;
     results are cached, so going back to a setting is instant.
     ``update(depth, activation, init)`` redraws ``self.figure`` in place with the
-    gradient heatmap and the rms profile (:func:`~course_lib.plotting.plot_gradient_flow`)
+    gradient heatmap and the rms profile (:func:`~course_lib.viz.plotting.plot_gradient_flow`)
     and returns it; ``png`` is that figure as PNG bytes. :meth:`widget` wires
-    ``update`` to ipywidgets (:func:`course_lib.widgets.build_depth_widget`).
+    ``update`` to ipywidgets (:func:`course_lib.viz.widgets.build_depth_widget`).
     """
 
     DEPTHS = (2, 50)
@@ -93,7 +93,7 @@ class DepthExplorer:
 
     def widget(self, depth=30, activation="relu", init="xavier_normal"):
         """The ipywidgets box (depth slider, activation and init menus, the figure):
-        :func:`course_lib.widgets.build_depth_widget` on this explorer."""
+        :func:`course_lib.viz.widgets.build_depth_widget` on this explorer."""
         from .widgets import build_depth_widget
 
         return build_depth_widget(self, depth=depth, activation=activation, init=init)

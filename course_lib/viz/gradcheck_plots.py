@@ -3,7 +3,7 @@
 * :func:`plot_h_sweep`: finite-difference error against the step h (log-log), with
   the truncation (h^2 or h) and round-off (eps/h) laws as dashed reference lines;
 * :func:`plot_catch_table`: which check caught which planted bug, a grid coloured by
-  outcome with the relative errors (from :func:`course_lib.backprop_bugs.catch_table`).
+  outcome with the relative errors (from :func:`course_lib.lessons.gradient_checking.catch_table`).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def plot_catch_table(table, setups, *, control="(no bug)", ax=None, title=None):
     outcome (caught or MISSED; for the ``control`` row, the correct backprop: passed or
     false alarm) and shows the worst relative error.
 
-    Inputs: ``table`` from :func:`course_lib.backprop_bugs.catch_table` and the
+    Inputs: ``table`` from :func:`course_lib.lessons.gradient_checking.catch_table` and the
     ``setups`` it was run with. Returns the figure.
     """
     names = list(table)

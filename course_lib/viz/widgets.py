@@ -120,7 +120,7 @@ class HistogramExplorer(_RenderedExplorer):
     alone switches init to 'custom'. It returns the :class:`~course_lib.diagnostics.LayerStats`
     of the drawn layers and refreshes ``png`` (the figure), ``html`` (the table),
     ``stds`` (measured std of every layer) and ``predicted`` (from the variance
-    propagation, :func:`~course_lib.experiments.predict_layer_stats`).
+    propagation, :func:`~course_lib.lessons.histograms.predict_layer_stats`).
 
     At most ``max_panels`` layers get a histogram (evenly spaced, first and last
     included); the bottom panel shows the std of every layer against depth.
