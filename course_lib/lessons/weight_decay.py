@@ -76,6 +76,8 @@ __all__ = [
     "load_scales",
     "select_scale_runs",
     "epoch_ratios",
+    "check_epochs_to_new_scale",
+    "check_factor_for_batch",
     "main",
 ]
 
@@ -285,6 +287,43 @@ def main(argv=None):
     save_scales(results, args.out)
     print(f"saved {len(results['runs'])} runs to {args.out} in {results['seconds_total']:.0f} s")
     return results
+
+
+
+# ------------------------------------------------------------ exercise checks
+def _report(ok, message_ok, hint):
+    print(message_ok if ok else hint)
+    return ok
+
+
+def check_epochs_to_new_scale(answer, eta=0.1, lmbda=5.0, batch_size=10, n_in=784):
+    """Exercise 1 of notebook 10: epochs of pure decay that take N(0, 1) weights to 1/sqrt(n_in).
+
+    The answer solves exp(-eta lambda e / m) = 1/sqrt(n_in), e = m ln(n_in) / (2 eta lambda);
+    any number within half an epoch of it (or its ceiling) is accepted. Returns True/False.
+    """
+    exact = batch_size * math.log(n_in) / (2 * eta * lmbda)
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise TypeError(f"answer must be a number of epochs, got {answer!r}") from None
+    ok = exact - 0.5 <= value <= math.ceil(exact) + 0.5
+    return _report(ok, f"Right: about {exact:.1f} epochs, more than twice Nielsen's 30.",
+                   "Not quite. Pure decay multiplies W by exp(-eta lambda / m) per epoch: after e epochs the "
+                   "RMS is exp(-eta lambda e / m). Set that equal to 1/sqrt(n_in) and solve for e.")
+
+
+def check_factor_for_batch(answer, batch_size=100, eta=0.1, lmbda=5.0):
+    """Exercise 2 of notebook 10: the per-epoch decay factor at another minibatch size (0.1% tolerance)."""
+    exact = decay_factor_per_epoch(eta, lmbda, batch_size)
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise TypeError(f"answer must be a number (a factor between 0 and 1), got {answer!r}") from None
+    ok = abs(value - exact) <= 1e-3 * exact
+    return _report(ok, f"Right: {exact:.4f} per epoch; the decay per epoch is {batch_size // 10} times weaker "
+                       "in the exponent, because an epoch has that many times fewer steps.",
+                   "Not quite. Count the steps in an epoch (n / m), each multiplying W by (1 - eta lambda / n).")
 
 
 if __name__ == "__main__":

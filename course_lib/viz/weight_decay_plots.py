@@ -16,13 +16,13 @@ _LAMBDA_STYLE = {True: dict(ls="-", lw=2), False: dict(ls="--", lw=1.5)}
 
 
 def plot_weight_scales(results, layer=0, *, configs=(("old", 5.0), ("old", 0.0), ("new", 5.0), ("new", 0.0)),
-                       ax=None, title=None):
+                       ax=None, title=None, legend=True):
     """RMS of weight matrix ``layer`` (0 = W1) after each epoch: median and range over seeds.
 
     Beside the measurements: Nielsen's pure-decay prediction exp(-eta lambda / m)^e
     started from the old runs' initial scale (dotted), the new initialization's
     scale 1/sqrt(n_in) and his tail-off level 1/sqrt(n_w) (grey lines).
-    Returns the figure.
+    ``legend=False`` leaves the legend out (for a second panel). Returns the figure.
     """
     fig, ax = _axes(ax, figsize=(7.5, 4.5))
     first = None
@@ -55,6 +55,7 @@ def plot_weight_scales(results, layer=0, *, configs=(("old", 5.0), ("old", 0.0),
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"RMS of W{layer + 1} entries")
     ax.set_title(title or f"W{layer + 1} ({first.sizes[layer + 1]} x {n_in}): weight scale while training")
-    ax.legend(fontsize=8, loc="center right")
+    if legend:
+        ax.legend(fontsize=8, loc="lower right", framealpha=0.95)
     ax.grid(alpha=0.3, which="both")
     return fig

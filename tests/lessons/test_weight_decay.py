@@ -120,3 +120,15 @@ def test_plot_weight_scales_draws_every_config_and_the_prediction():
     plt.close(fig)
     with pytest.raises(ValueError, match="configs"):
         plot_weight_scales(results, configs=(("old", 1.0),))
+
+
+def test_exercise_checks_accept_right_answers_and_hint_otherwise(capsys):
+    exact = 10 * math.log(784) / (2 * 0.1 * 5.0)      # 66.65 epochs
+    assert wd.check_epochs_to_new_scale(exact) and wd.check_epochs_to_new_scale(67)
+    assert wd.check_epochs_to_new_scale(66.7)
+    assert not wd.check_epochs_to_new_scale(30)
+    assert "Not quite" in capsys.readouterr().out
+    assert wd.check_factor_for_batch(math.exp(-0.005)) and wd.check_factor_for_batch(0.995)
+    assert not wd.check_factor_for_batch(0.951)
+    with pytest.raises(TypeError, match="answer"):
+        wd.check_factor_for_batch("a lot")
