@@ -17,7 +17,7 @@ The instructors' tools (releasing and grading assignments) are apart from these.
 The names below are the public API (``from course_lib import Network, sgd, ...``).
 Importing it seeds nothing and changes no matplotlib settings.
 """
-from .data import MNIST, LabeledData, circles, load_mnist, one_hot, prepare_mnist, saturation_input, spiral
+from .data import MNIST, LabeledData, circles, flower, load_mnist, one_hot, prepare_mnist, saturation_input, spiral
 from .diagnostics import LayerStats, format_layer_statistics, gradient_norms, layer_statistics
 from .nn.activations import ACTIVATIONS, Activation, get_activation, sigmoid, sigmoid_prime, softmax
 from .nn.gradcheck import GradCheckReport, check_gradients, numerical_gradient, relative_error, verdict
@@ -38,6 +38,6 @@ __all__ = [
     "sgd", "History",
     "numerical_gradient", "relative_error", "check_gradients", "GradCheckReport", "verdict",
     "layer_statistics", "gradient_norms", "format_layer_statistics", "LayerStats",
-    "saturation_input", "spiral", "circles",
+    "saturation_input", "spiral", "circles", "flower",
     *_DATA_NAMES,
 ]

@@ -2,7 +2,7 @@
 
     mnist      load_mnist, prepare_mnist: MNIST verified against the published
                checksums and cached (``python -m course_lib.data`` prepares it)
-    synthetic  spiral, circles, saturation_input: small sets drawn from an rng
+    synthetic  spiral, circles, flower, saturation_input: small sets drawn from an rng
 """
 from .mnist import (
     MIRRORS,
@@ -24,11 +24,11 @@ from .mnist import (
     resolve_data_dir,
     to_idx_bytes,
 )
-from .synthetic import circles, saturation_input, spiral
+from .synthetic import circles, flower, saturation_input, spiral
 
 __all__ = [
     "load_mnist", "prepare_mnist", "MNIST", "LabeledData", "CacheInfo", "ChecksumError",
     "MNISTUnavailableError", "one_hot", "resolve_data_dir", "read_idx", "idx_header", "idx_sha256",
     "to_idx_bytes", "parse_mnist_csv", "MNIST_FILES", "MNIST_SHA256", "MIRRORS", "SOURCES",
-    "spiral", "circles", "saturation_input",
+    "spiral", "circles", "flower", "saturation_input",
 ]

@@ -2,7 +2,8 @@
 
 * :func:`saturation_input`: Nielsen's 1,000-input neuron (half the inputs 1);
 * :func:`spiral`: CS231n's spiral, K arms of 2-D points, not linearly separable;
-* :func:`circles`: two concentric circles, like scikit-learn's ``make_circles``.
+* :func:`circles`: two concentric circles, like scikit-learn's ``make_circles``;
+* :func:`flower`: deeplearning.ai's planar "flower", two classes of petals.
 
 The random ones take a required keyword ``rng``, a ``numpy.random.Generator``:
 same seed, same bits. Bad arguments raise a ValueError naming the argument and
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..checks import check_int, check_real, check_rng
 
-__all__ = ["saturation_input", "spiral", "circles"]
+__all__ = ["saturation_input", "spiral", "circles", "flower"]
 
 def saturation_input(n_inputs=1000, n_active=500) -> np.ndarray:
     """Nielsen's saturation experiment input: ``n_active`` ones, then zeros.
@@ -77,4 +78,35 @@ def circles(n=200, noise=0.1, factor=0.5, *, rng):
     X = np.stack([radii * np.cos(t), radii * np.sin(t)], axis=1)
     X += noise * rng.standard_normal(X.shape)
     y = np.concatenate([np.zeros(n_outer, np.int64), np.ones(n_inner, np.int64)])
+    return X, y
+
+
+def flower(n_per_class=200, noise=0.2, radius=4.0, *, rng):
+    """deeplearning.ai's planar "flower": two classes of ``n_per_class`` 2-D points.
+
+    The data set of the lab "Planar data classification with one hidden layer"
+    (Neural Networks and Deep Learning, week 3). For class j = 0, 1:
+
+        t = linspace(3.12 j, 3.12 (j + 1), n_per_class) + noise * N(0, 1)    (angle)
+        r = radius * sin(4 t) + noise * N(0, 1)                             (signed radius)
+        point = (r sin t, r cos t)
+
+    The curve r = radius * sin(4t) is a rose with 8 petals; each class covers the
+    angles of half the circle, so the classes sit in alternating petals (a
+    negative r puts a point in the opposite petal). No straight line separates
+    them. The draws come in the lab's order (class 0's angle noise, then its
+    radius noise, then class 1's), so the same generator gives the same points as
+    the lab's loop run on that generator.
+
+    Returns X (2 * n_per_class, 2) float64 and y (same length,) int64, class 0 first.
+    """
+    check_rng(rng)
+    n = check_int(n_per_class, "n_per_class", 1)
+    noise = check_real(noise, "noise", ">= 0", lambda v: v >= 0)
+    radius = check_real(radius, "radius", "> 0", lambda v: v > 0)
+    draws = rng.standard_normal((2, 2, n))                # [class, (angle, radius), point]
+    t = np.linspace([0.0, 3.12], [3.12, 6.24], n, axis=1) + noise * draws[:, 0]
+    r = radius * np.sin(4.0 * t) + noise * draws[:, 1]
+    X = np.stack([r * np.sin(t), r * np.cos(t)], axis=-1).reshape(2 * n, 2)
+    y = np.repeat(np.arange(2, dtype=np.int64), n)
     return X, y
