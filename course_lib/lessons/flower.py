@@ -49,7 +49,7 @@ from course_lib import Network, sgd
 __all__ = [
     "PUBLISHED_LOSSES", "PUBLISHED_INITS", "LAB_SETTINGS",
     "initial_weights", "descend", "printouts", "search", "sgd_curve",
-    "linear_rate", "gradient_scaling", "escape_step",
+    "linear_rate", "gradient_scaling", "escape_step", "check_escape_prediction",
 ]
 
 #: The ten losses the post prints for each initialization (every ``every`` steps, the first at step 0).
@@ -150,11 +150,12 @@ def printouts(losses, every, count=10):
     return losses[..., : (count - 1) * every + 1 : every]
 
 
-def search(X, y, *, hiddens, etas, everys, seeds, published=None):
+def search(X, y, *, hiddens, etas, everys, seeds, inits=None, published=None):
     """How far each setting's printed losses are from the published ones.
 
-    For every hidden width, learning rate and printing interval, and for both
-    initializations of :data:`PUBLISHED_INITS`, it runs :func:`descend` (one run
+    For every hidden width, learning rate and printing interval, and for each
+    initialization of ``inits`` (default :data:`PUBLISHED_INITS`: a dict from the
+    name of a published run to the init that reproduces it), it runs :func:`descend` (one run
     per width and initialization covers all learning rates and all intervals)
     and compares the median over ``seeds`` of the ten printed losses with the
     published ten: the deviation is max_i |median_i - published_i|.
@@ -164,10 +165,11 @@ def search(X, y, *, hiddens, etas, everys, seeds, published=None):
     the max - min over seeds of each printed loss, plus the axes.
     """
     published = PUBLISHED_LOSSES if published is None else published
+    inits = PUBLISHED_INITS if inits is None else inits
     everys = [int(k) for k in everys]
     steps = 9 * max(everys)
     out = dict(hiddens=list(hiddens), etas=list(etas), everys=everys, deviation={}, median={}, spread={})
-    for name, init in PUBLISHED_INITS.items():
+    for name, init in inits.items():
         shape = (len(hiddens), len(etas), len(everys))
         out["deviation"][name] = np.empty(shape)
         out["median"][name] = np.empty(shape + (10,))
@@ -265,3 +267,37 @@ def escape_step(X, y, *, hidden_layers, std, eta, seed, width=4, max_steps=5000,
     sgd(net, X, y, epochs=max_steps, batch_size=len(X), eta=eta, rng=np.random.default_rng(seed + 1),
         monitor=(), callback=stop_when_below, progress=False)
     return found[0] if found else None
+
+
+#: Exercise 1 of notebook 08: one hidden layer, std 1e-6, eta 0.5, seeds 0-5 of the flower with data seed 0.
+EXERCISE_ESCAPE = dict(hidden_layers=1, std=1e-6, eta=0.5, seeds=range(6))
+
+
+def check_escape_prediction(predicted_steps, tolerance=0.15):
+    """Exercise 1 of notebook 08: compare a predicted escape step with the measured one.
+
+    Measures the median over 6 seeds of :func:`escape_step` for the setting of
+    :data:`EXERCISE_ESCAPE` on ``flower(rng=np.random.default_rng(0))`` (the notebook's
+    data) and prints whether ``predicted_steps`` is within ``tolerance`` (15%) of it,
+    with a hint if not. Returns True when it is.
+    """
+    from course_lib import flower
+
+    try:
+        predicted = float(predicted_steps)
+    except (TypeError, ValueError):
+        raise ValueError(f"predicted_steps must be a number of steps, got {predicted_steps!r}") from None
+    X, y = flower(rng=np.random.default_rng(0))
+    setting = dict(EXERCISE_ESCAPE)
+    seeds = setting.pop("seeds")
+    steps = [escape_step(X, y, seed=seed, **setting) for seed in seeds]
+    measured = float(np.median(steps))
+    if abs(predicted / measured - 1) <= tolerance:
+        print(f"Right: the median escape over 6 seeds is {measured:.0f} steps, your {predicted:.0f} is within "
+              f"{tolerance:.0%}.")
+        return True
+    hint = ("too few: every e-fold smaller std adds the same number of steps, count the e-folds from a std "
+            "you measured" if predicted < measured else
+            "too many: the escape time grows with ln(1/std), not with 1/std")
+    print(f"Not yet: {predicted:.0f} is {hint}.")
+    return False

@@ -34,12 +34,13 @@ def plot_flower(X, y, ax=None, title="The flower: 2 classes x 200 points"):
     return fig
 
 
-def plot_search(times, deviations, labels, tolerances, axes=None, title=None):
+def plot_search(times, deviations, labels, tolerances, marks=None, axes=None, title=None):
     """Deviation from the published losses against the training time per printout eta * every.
 
     ``times[name][j]`` and ``deviations[name][j]`` are one curve (a width and a learning
     rate) for initialization ``name``, labelled ``labels[name][j]``; ``tolerances[name]``
-    is drawn as a dotted line. One panel per initialization, log-log.
+    is drawn as a dotted line, and each ``marks[label] = T`` as a vertical grey line in
+    every panel (e.g. each run's best T). One panel per initialization, log-log.
     """
     names = list(times)
     if axes is None:
@@ -50,6 +51,8 @@ def plot_search(times, deviations, labels, tolerances, axes=None, title=None):
         for t, d, label in zip(times[name], deviations[name], labels[name]):
             ax.loglog(t, d, label=label, linewidth=1.4)
         ax.axhline(tolerances[name], color="k", linestyle=":", linewidth=1, label="tolerance")
+        for (label, t), style in zip((marks or {}).items(), ("--", "-.")):
+            ax.axvline(t, color="0.45", linestyle=style, linewidth=1, label=label)
         ax.set_xlabel(r"training time per printout, $\eta \cdot$ every")
         ax.set_ylabel("max |median - published|")
         ax.set_title(f"init {name}")
@@ -104,17 +107,34 @@ def plot_scaling(stds, scaling, ax=None, title="At initialization: output and gr
     return fig
 
 
-def plot_escape(stds, steps, predicted, ax=None, title="One hidden layer: steps to leave the plateau"):
-    """Escape steps (median and range over seeds) against the std on a log axis, with the prediction."""
-    fig, ax = _axes(ax, (6.0, 4.2))
-    steps = np.asarray(steps, dtype=float)
-    ax.fill_between(stds, np.nanmin(steps, axis=1), np.nanmax(steps, axis=1), color="#e6550d", alpha=0.25,
-                    label=f"range over {steps.shape[1]} seeds")
-    ax.plot(stds, np.nanmedian(steps, axis=1), "o-", color="#e6550d", label="measured (median)")
-    ax.plot(stds, predicted, "k--", label=r"slope $1/(\eta |c|)$ per $e$-fold of std")
-    ax.set_xscale("log")
-    ax.set_xlabel("weight std (log scale)")
-    ax.set_ylabel("steps until the loss is 0.01 below ln 2")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+def plot_escape(measured, predicted=None, title="Steps to leave the plateau"):
+    """Escape steps against the std: left, the series with a prediction on a linear step axis
+    (a logarithmic law is a straight line there); right, every series on log-log axes
+    (a power law is a straight line there).
+
+    ``measured[label] = (stds, steps)`` with steps of shape (len(stds), seeds): the median
+    over seeds is drawn with markers and the range as a band; ``predicted[label] = (stds,
+    steps)`` is drawn dashed.
+    """
+    predicted = predicted or {}
+    fig, (ax_lin, ax_log) = plt.subplots(1, 2, figsize=(10.5, 4.0), layout="constrained")
+    colors = ("#e6550d", "#7f2704", "#3182bd")
+    for color, (label, (stds, steps)) in zip(colors, measured.items()):
+        steps = np.asarray(steps, dtype=float)
+        axes = (ax_lin, ax_log) if label in predicted else (ax_log,)
+        for ax in axes:
+            ax.fill_between(stds, np.nanmin(steps, axis=1), np.nanmax(steps, axis=1), color=color, alpha=0.2)
+            ax.plot(stds, np.nanmedian(steps, axis=1), "o-", color=color, markersize=4,
+                    label=f"{label} (median, range over {steps.shape[1]} seeds)")
+    for label, (stds, steps) in predicted.items():
+        ax_lin.plot(stds, steps, "k--", linewidth=1, label=f"{label}: ln(1/std) / ln(1 + eta |c|) + const")
+    for ax, scale in ((ax_lin, "linear"), (ax_log, "log")):
+        ax.set_xscale("log")
+        ax.set_yscale(scale)
+        ax.set_xlabel("weight std (log scale)")
+        ax.set_ylabel(f"steps until the loss is 0.01 below ln 2 ({scale} scale)")
+        ax.legend(fontsize=8)
+    ax_lin.set_title("one hidden layer: a logarithm of the std")
+    ax_log.set_title("two hidden layers: a power of the std")
+    fig.suptitle(title)
     return fig
