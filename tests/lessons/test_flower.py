@@ -101,3 +101,69 @@ def test_two_hidden_layers_escape_in_power_law_time(data):
            for seed in range(3)]
     assert all(6 <= b - a <= 12 for a, b in one)
     assert all(2.4 < b / a < 4.0 for a, b in two)
+
+
+def test_search_recovers_the_setting_of_a_curve_it_made(data):
+    # Published numbers made by descend itself (width 3, eta 0.1, every 7 steps, the same seeds):
+    # the search must find exactly that interval, with deviation 0, and a worse one elsewhere.
+    X, y = data
+    made = {name: np.median(lesson.printouts(
+                lesson.descend(X, y, hidden=3, init=init, etas=[0.1], steps=63, seeds=range(3))[:, 0], 7), axis=0)
+            for name, init in lesson.PUBLISHED_INITS.items()}
+    res = lesson.search(X, y, hiddens=[2, 3], etas=[0.1, 0.3], everys=range(1, 11), seeds=range(3), published=made)
+    for name in lesson.PUBLISHED_INITS:
+        deviation = res["deviation"][name]                  # [hidden, eta, every]
+        assert deviation[1, 0, 6] == 0.0
+        assert np.argmin(deviation[1, 0]) == 6 and np.sort(deviation[1, 0])[1] > 0
+        np.testing.assert_array_equal(res["median"][name][1, 0, 6], made[name])
+
+
+def test_the_std_001_numbers_need_one_time_unit_per_printout(data):
+    # 4 hidden units, eta 0.1: the best interval is 10 steps (T = 1.0) for seeds 0-7, 9 for seeds
+    # 8-15 and 16-23 (data seed 0); deviations 0.00022-0.00038. Another init name maps the same way.
+    X, y = data
+    res = lesson.search(X, y, hiddens=[4], etas=[0.1], everys=range(1, 21), seeds=range(8),
+                        inits={"std 0.01": 0.01})
+    deviation = res["deviation"]["std 0.01"][0, 0]
+    assert 8 <= res["everys"][int(np.argmin(deviation))] <= 11 and deviation.min() < 5e-4
+    assert set(res["deviation"]) == {"std 0.01"}
+
+
+def test_check_escape_prediction(capsys):
+    # The measured median (seeds 0-5, std 1e-6, eta 0.5) is 101.5 steps (97-105); the slope of the
+    # notebook's table (8.2 steps per e-fold from 26 steps at std 0.01) predicts 26 + 8.2 ln 1e4 = 101.
+    assert lesson.check_escape_prediction(26 + 8.2 * np.log(1e4))
+    assert "Right" in capsys.readouterr().out
+    assert not lesson.check_escape_prediction(50)
+    assert "too few" in capsys.readouterr().out
+    assert not lesson.check_escape_prediction(1e4)
+    assert "too many" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="predicted_steps must be a number"):
+        lesson.check_escape_prediction("many")
+
+
+def test_figures_draw_what_they_are_given(data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.viz import flower as viz
+
+    X, y = data
+    fig = viz.plot_flower(X, y)
+    assert len(fig.axes[0].collections) == 2                      # one scatter per class
+    t = np.array([0.1, 1.0, 10.0])
+    fig = viz.plot_search({"a": [t], "b": [t, t]}, {"a": [t], "b": [t, 2 * t]}, {"a": ["x"], "b": ["y", "z"]},
+                          {"a": 0.1, "b": 0.2}, marks={"best": 1.0})
+    assert [len(ax.get_lines()) for ax in fig.axes] == [1 + 1 + 1, 2 + 1 + 1]
+    printed = np.tile(np.linspace(0.7, 0.3, 10), (3, 1))
+    fig = viz.plot_reproduction({"a": printed[0]}, {"a": ("run", printed)})
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), printed[0])
+    stds = np.array([0.01, 0.1])
+    fig = viz.plot_scaling(stds, {1: (stds ** 2, np.c_[stds, stds])})
+    assert len(fig.axes[0].get_lines()) == 2
+    fig = viz.plot_escape({"one": (stds, [[3, 4], [1, 2]]), "two": (stds, [[30, 40], [3, 4]])},
+                          {"one": (stds, [3.5, 1.5])})
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 2]
+    plt.close("all")
