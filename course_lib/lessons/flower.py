@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib import Network, sgd
+from course_lib import Network, flower, sgd
 
 __all__ = [
     "PUBLISHED_LOSSES", "PUBLISHED_INITS", "LAB_SETTINGS",
@@ -281,8 +281,6 @@ def check_escape_prediction(predicted_steps, tolerance=0.15):
     data) and prints whether ``predicted_steps`` is within ``tolerance`` (15%) of it,
     with a hint if not. Returns True when it is.
     """
-    from course_lib import flower
-
     try:
         predicted = float(predicted_steps)
     except (TypeError, ValueError):
