@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib import Network, flower, sgd
+from ..data.synthetic import flower
+from ..nn.network import Network
+from ..nn.train import sgd
 
 __all__ = [
     "PUBLISHED_LOSSES", "PUBLISHED_INITS", "LAB_SETTINGS",

@@ -4,6 +4,7 @@
     gradcheck_plots      notebook 03's figures
     mnist_plots          notebook 04's figures (reproduction, hidden z, bias ablation)
     trainability_plots   notebook 06-07's figures (loss curves, trainability and signal maps)
+    flower               notebook 08's figures (the data, the search, the reproduction, the plateau)
     live_figure          LiveFigure and the PNG encoder behind every widget
     widgets              the explorers of notebooks 01, 02 and 05 and their ipywidgets
     depth_explorer       notebook 05's depth slider (DepthExplorer)
