@@ -9,6 +9,8 @@ One module per notebook, named after it:
                            (``python -m course_lib.lessons.mnist_old_vs_new`` reruns it)
     depth              05  deep networks and their gradient flow per initializer
     trainability_map   07  training many deep stacks at once: the trainability map
+    beyond_fan_in      09  gains, the draw's shape, input scaling, gradient signs; what the
+                           initializers' names mean and six circulating mistakes, measured
     weight_decay       10  Nielsen's Problem: L2 decay with the old initialization, measured
                            (``python -m course_lib.lessons.weight_decay`` reruns it)
 

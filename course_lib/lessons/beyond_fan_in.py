@@ -15,7 +15,7 @@ Gains (one unit of layer l + 1, weights N(0, g^2 / n), wide layers)
 * tanh: no closed form. g = 1 (LeCun, Xavier for square layers) lets Var[z] shrink
   slowly to 0; the gain that keeps Var[z] = 1 solves g^2 E[tanh(u)^2] = 1, u ~ N(0, 1):
   g = 1.593 (:func:`variance_preserving_gain`); PyTorch's ``calculate_gain`` says 5/3.
-  Above g = 1 the backward factor chi_1 = g^2 E[tanh'(z)^2] exceeds 1 (notebook 07):
+  Above g = 1 the backward factor chi_1 = g^2 E[tanh'(z)^2] exceeds 1 (notebook 07, course_lib.diagnostics.mean_field):
   keeping the forward variance costs gradients that grow with depth.
 
 Inputs: the same rule at layer 1 reads Var[z_1] = n_in Var[W] E[x^2], so the std
@@ -26,13 +26,21 @@ the figures are in ``course_lib/viz/beyond_fan_in.py``.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib import (INITIALIZERS, Activation, Network, get_activation, get_initializer, gradient_norms,
-                        layer_statistics, sgd)
+from ..blas import single_blas_thread
+from ..diagnostics import SATURATION_TOL, gradient_norms, layer_statistics
+from ..diagnostics.mean_field import chi1, gaussian_expectation, length_map_fixed_point
+from ..nn import INITIALIZERS, Activation, Network, get_activation, get_initializer, sgd
+from ..nn.initializers import calculate_gain, variance_scaling
+from ..nn.initializers import constant as constant_init
+from .histograms import predict_layer_stats
+from .saturation import Z_SATURATED
+from .trainability_map import signal_propagation_map
 
 __all__ = [
     "variance_preserving_gain",
@@ -71,12 +79,9 @@ _QUIET = dict(over="ignore", invalid="ignore", under="ignore", divide="ignore")
 def _one_blas_thread(function):
     """Run ``function`` with BLAS limited to one thread (course_lib.blas): at these
     matrix sizes a second thread only spins on a busy machine."""
-    import functools
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        from course_lib.blas import single_blas_thread
-
         with single_blas_thread():
             return function(*args, **kwargs)
 
@@ -89,9 +94,7 @@ def variance_preserving_gain(activation, q=1.0):
     point of (1), i.e. ``length_map_fixed_point(activation, g) == q``.
 
     tanh at q = 1: g = 1 / sqrt(E[tanh(u)^2]) = 1 / sqrt(0.3943) = 1.593; ReLU: sqrt 2
-    at any q. The expectation is course_lib.trainability's Gaussian quadrature."""
-    from course_lib.trainability import gaussian_expectation
-
+    at any q. The expectation is course_lib.diagnostics.mean_field's Gaussian quadrature."""
     act = get_activation(activation)
     q = float(q)
     if not (math.isfinite(q) and q > 0):
@@ -113,24 +116,18 @@ class GainTheory:
 
 
 def gain_theory(activation, gains):
-    """:class:`GainTheory` for each gain (course_lib.trainability's length map and chi_1)."""
-    from course_lib.trainability import chi1, length_map_fixed_point
-
+    """:class:`GainTheory` for each gain (course_lib.diagnostics.mean_field's length map and chi_1)."""
     return [GainTheory(float(g), length_map_fixed_point(activation, g), chi1(activation, g)) for g in gains]
 
 
 def pytorch_gain(activation, param=None):
-    """PyTorch's ``calculate_gain`` (course_lib.initializers.calculate_gain)."""
-    from course_lib.initializers import calculate_gain
-
+    """PyTorch's ``calculate_gain`` (course_lib.nn.initializers.calculate_gain)."""
     return calculate_gain(activation, param)
 
 
 def gain_initializer(gain, distribution="normal"):
     """Weights of variance gain^2 / fan_in, drawn 'normal', 'uniform' or 'truncated_normal'
-    (Keras's cut at 2 sigma): course_lib.initializers.variance_scaling(gain^2, 'fan_in', ...)."""
-    from course_lib.initializers import variance_scaling
-
+    (Keras's cut at 2 sigma): course_lib.nn.initializers.variance_scaling(gain^2, 'fan_in', ...)."""
     dist = {"normal": "untruncated_normal", "uniform": "uniform", "truncated_normal": "truncated_normal"}
     if distribution not in dist:
         raise ValueError(f"distribution must be one of {sorted(dist)}, got {distribution!r}")
@@ -173,9 +170,7 @@ def depth_profile(X, depth, width, activation, init, *, rng, n_seeds=1):
 
 
 def predicted_depth_profile(depth, width, activation, weight_std, n_in, input_second_moment=1.0):
-    """Variance propagation (1) for the same stack: course_lib.experiments.predict_layer_stats."""
-    from course_lib.experiments import predict_layer_stats
-
+    """Variance propagation (1) for the same stack: course_lib.lessons.histograms.predict_layer_stats."""
     return predict_layer_stats(depth, width, activation, weight_std, n_in=n_in,
                                input_second_moment=input_second_moment)
 
@@ -185,11 +180,9 @@ def gradient_growth(X, y, activation, gains, depths, width, *, rng, n_seeds=4):
     """How much the backward error grows between the last and the first hidden layer,
     log10 ||delta_1|| / ||delta_L||, measured at initialization (no training) for each
     gain and depth, over ``n_seeds`` draws, with the mean-field prediction
-    (depth - 1) / 2 log10 chi_1: course_lib.trainability.signal_propagation_map.
+    (depth - 1) / 2 log10 chi_1: course_lib.lessons.trainability_map.signal_propagation_map.
 
     Returns (measured (n_seeds, len(depths), len(gains)), predicted (len(depths), len(gains)))."""
-    from course_lib.trainability import signal_propagation_map
-
     runs = [signal_propagation_map(X, y, activations=(activation,), depths=depths, gains=gains, width=width,
                                    rng=child) for child in rng.spawn(n_seeds)]
     measured = np.stack([r.log10_gradient_ratio[0] for r in runs])
@@ -433,8 +426,6 @@ def zero_init_symmetry(train, validation, hidden=30, *, constant=0.0, epochs=2, 
     error delta_out W2 and the same update: the units stay copies of one another for
     ever. The gradients are not small; they are identical."""
     X, y = train
-    from course_lib.initializers import constant as constant_init
-
     init = "zeros" if constant == 0 else constant_init(constant)
     net = Network([X.shape[1], hidden, 10], activation="sigmoid", output="softmax", cost="log_likelihood",
                   init=init, bias_init="zeros", rng=rng)
@@ -526,15 +517,12 @@ def saturation_thresholds():
     for sigmoid and tanh.
 
     * derivative (notebooks 01, 04): f'(z) < 0.01. sigmoid: sigma(1 - sigma) = 0.01 at
-      |z| = 4.585 (course_lib.experiments.Z_SATURATED); tanh: 1 - tanh^2 = 0.01 at
+      |z| = 4.585 (course_lib.lessons.saturation.Z_SATURATED); tanh: 1 - tanh^2 = 0.01 at
       |z| = atanh(sqrt(0.99)) = 2.993.
     * output (course_lib.diagnostics, SATURATION_TOL = 0.02): within 0.02 of an
       asymptote. sigmoid: sigma(z) > 0.98 at |z| = ln(0.98/0.02) = 3.892; tanh:
       |tanh z| > 0.98 at |z| = atanh(0.98) = 2.298.
     Returns {(definition, activation): z threshold}."""
-    from course_lib.diagnostics import SATURATION_TOL
-    from course_lib.experiments import Z_SATURATED
-
     tol = SATURATION_TOL
     return {
         ("derivative < 0.01", "sigmoid"): Z_SATURATED,

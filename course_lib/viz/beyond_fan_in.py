@@ -1,4 +1,4 @@
-"""Figures of notebook 09 (the data come from course_lib/lessons/beyond_fan_in.py).
+"""Figures of notebook 09 (the data come from course_lib.lessons.beyond_fan_in).
 
 Each function takes the experiment's data and returns a matplotlib Figure; none of
 them computes anything but what it draws. Widths stay within 11 inches so that

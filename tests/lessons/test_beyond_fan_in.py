@@ -26,7 +26,7 @@ def gauss_hermite_mean(f, n=120):
 
 # ------------------------------------------------------------------------------ gains
 def test_variance_preserving_gain_against_quadrature_and_the_fixed_point():
-    from course_lib.trainability import length_map_fixed_point
+    from course_lib.diagnostics.mean_field import length_map_fixed_point
 
     g = lesson.variance_preserving_gain("tanh")
     assert g == pytest.approx(1 / math.sqrt(gauss_hermite_mean(lambda u: np.tanh(u) ** 2)), rel=1e-6)

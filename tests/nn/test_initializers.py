@@ -110,7 +110,7 @@ def test_bad_factory_arguments():
 
 # ------------------------------------------------------ gains and truncated normals
 def test_calculate_gain_is_pytorchs_table():
-    from course_lib.initializers import calculate_gain
+    from course_lib.nn.initializers import calculate_gain
 
     assert calculate_gain("linear") == 1 and calculate_gain("sigmoid") == 1
     assert calculate_gain("tanh") == pytest.approx(5 / 3, rel=1e-15)
@@ -129,7 +129,7 @@ def test_calculate_gain_is_pytorchs_table():
 def test_truncated_normal_std_closed_form_and_keras_constant():
     from math import erf, exp, pi, sqrt
 
-    from course_lib.initializers import KERAS_TRUNCATION_STD, truncated_normal_std
+    from course_lib.nn.initializers import KERAS_TRUNCATION_STD, truncated_normal_std
 
     # Var of N(0,1) | |u| <= b is 1 - 2 b phi(b) / (2 Phi(b) - 1); Keras hard-codes its root at b = 2.
     for b in (0.5, 1.0, 2.0, 3.0):
@@ -162,7 +162,7 @@ def test_keras_truncated_normals_cut_at_two_sigma_and_keep_the_variance(name, va
 
 
 def test_truncated_normal_factory(rng):
-    from course_lib.initializers import truncated_normal, truncated_normal_std
+    from course_lib.nn.initializers import truncated_normal, truncated_normal_std
 
     w = truncated_normal(0.5, bound=1.0)((200_000,), rng, fan_in=1)
     assert np.abs(w).max() <= 0.5 / truncated_normal_std(1.0)
@@ -172,7 +172,7 @@ def test_truncated_normal_factory(rng):
 
 
 def test_variance_scaling_modes_and_distributions(rng):
-    from course_lib.initializers import variance_scaling
+    from course_lib.nn.initializers import variance_scaling
 
     for mode, fan in (("fan_in", FAN_IN), ("fan_out", FAN_OUT), ("fan_avg", (FAN_IN + FAN_OUT) / 2)):
         for dist in ("truncated_normal", "untruncated_normal", "uniform"):
@@ -189,7 +189,7 @@ def test_variance_scaling_modes_and_distributions(rng):
 
 
 def test_kaiming_matches_he_and_pytorch_default(rng):
-    from course_lib.initializers import kaiming_normal, kaiming_uniform, pytorch_default
+    from course_lib.nn.initializers import kaiming_normal, kaiming_uniform, pytorch_default
 
     assert kaiming_normal().variance(FAN_IN) == pytest.approx(2 / FAN_IN)     # a = 0: He
     # nn.Linear: kaiming_uniform(a = sqrt 5) has bound sqrt(2/6) sqrt(3/fan_in) = 1/sqrt(fan_in)
