@@ -11,6 +11,8 @@ One module per notebook, named after it:
     trainability_map   07  training many deep stacks at once: the trainability map
     flower             08  the flower experiment: the post's losses reproduced, the plateau measured
                            (``benchmarks/flower_search.py`` runs the full settings search)
+    beyond_fan_in      09  gains, the draw's shape, input scaling, gradient signs; what the
+                           initializers' names mean and six circulating mistakes, measured
     weight_decay       10  Nielsen's Problem: L2 decay with the old initialization, measured
                            (``python -m course_lib.lessons.weight_decay`` reruns it)
 

@@ -58,6 +58,17 @@ __all__ = [
     "he_uniform",
     "pytorch_default",
     "pytorch_default_bias",
+    "calculate_gain",
+    "truncated_normal_std",
+    "KERAS_TRUNCATION_STD",
+    "truncated_normal",
+    "variance_scaling",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_uniform",
+    "lecun_truncated_normal",
+    "glorot_truncated_normal",
+    "he_truncated_normal",
 ]
 
 
@@ -268,6 +279,196 @@ def standard_normal() -> Initializer:
     return Initializer("standard_normal", lambda s, r, i, o: r.standard_normal(s), lambda i, o: 1.0)
 
 
+# ----------------------------------------------------------------------------
+# Gains, truncated normals, and the schemes under the names other libraries use
+# ----------------------------------------------------------------------------
+
+#: PyTorch's ``torch.nn.init.calculate_gain`` table, activation name -> gain.
+_GAINS = {
+    "linear": 1.0,
+    "identity": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4.0,
+}
+
+
+def calculate_gain(activation: str, param=None) -> float:
+    """The gain g PyTorch recommends for ``activation``: weights std = g / sqrt(fan).
+
+    The table of ``torch.nn.init.calculate_gain``:
+
+    ============  =============================  ======================================
+    activation    gain g                         where it comes from
+    ============  =============================  ======================================
+    linear        1                              LeCun: fan_in Var[W] = 1 keeps Var[z]
+    sigmoid       1                              (no derivation: sigma is not zero-centred)
+    tanh          5/3                            empirical; close to 1/sqrt(E[tanh(u)^2])
+                                                 = 1.593 for u ~ N(0, 1), which keeps
+                                                 Var[z] = 1 (notebook 09)
+    relu          sqrt(2)                        He: E[relu(z)^2] = Var[z] / 2
+    leaky_relu    sqrt(2 / (1 + a^2))            E[f(z)^2] = (1 + a^2) Var[z] / 2 for
+                                                 slope a on z < 0 (a = 0.01 by default)
+    selu          3/4                            chosen for self-normalizing nets (SELU
+                                                 itself wants g = 1, LeCun)
+    ============  =============================  ======================================
+
+    ``param`` is the negative slope a of ``leaky_relu`` (default 0.01) and is ignored
+    otherwise, as in PyTorch. With a = sqrt(5) the leaky-ReLU gain is sqrt(1/3), which
+    is how ``nn.Linear``'s default U(+-1/sqrt(fan_in)) arises (:func:`pytorch_default`).
+    Raises ValueError for an unknown activation or a slope that is not a finite number.
+    """
+    if activation == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(slope):
+            raise ValueError(f"param (the negative slope of leaky_relu) must be a finite number, got {param!r}")
+        return math.sqrt(2.0 / (1.0 + float(slope) ** 2))
+    if activation in _GAINS:
+        return _GAINS[activation]
+    raise ValueError(
+        f"activation must be one of {sorted(set(_GAINS) | {'leaky_relu'})}, got {activation!r}"
+    )
+
+
+def truncated_normal_std(bound: float = 2.0) -> float:
+    """The std of a standard normal truncated to [-bound, bound]:
+
+        sqrt(1 - 2 bound phi(bound) / (2 Phi(bound) - 1)),
+
+    with phi the standard normal density and Phi its distribution function
+    (2 Phi(b) - 1 = erf(b / sqrt 2)). Cutting off the tails removes variance; to
+    draw entries of variance s^2, draw from N(0, sigma^2) truncated at +-bound sigma
+    with sigma = s / truncated_normal_std(bound). At bound 2 (Keras, TensorFlow) it is
+    0.87962566103423978 (:data:`KERAS_TRUNCATION_STD`)."""
+    b = _check_scale(bound, "bound")
+    if b == 0:
+        raise ValueError("bound must be a finite number > 0, got 0")
+    phi = math.exp(-0.5 * b * b) / math.sqrt(2.0 * math.pi)
+    return math.sqrt(1.0 - 2.0 * b * phi / math.erf(b / math.sqrt(2.0)))
+
+
+#: The constant Keras divides by: truncated_normal_std(2) (the std of N(0, 1) cut at +-2).
+KERAS_TRUNCATION_STD = 0.87962566103423978
+
+
+def _draw_truncated(shape, rng, sigma, bound):
+    """Normal(0, sigma^2) draws conditioned on |w| <= bound sigma, by rejection:
+    redraw the entries outside until none is left (at bound 2, 95.4% are kept per round)."""
+    w = rng.normal(0.0, sigma, size=shape)
+    limit = bound * sigma
+    outside = np.abs(w) > limit
+    while outside.any():
+        w[outside] = rng.normal(0.0, sigma, size=int(outside.sum()))
+        outside = np.abs(w) > limit
+    return w
+
+
+def truncated_normal(std: float, bound: float = 2.0) -> Initializer:
+    """Entries of variance std^2 drawn from a normal truncated at +-bound sigma.
+
+    sigma = std / truncated_normal_std(bound), so that the *truncated* draw has std
+    ``std``; no entry exceeds bound * sigma (2.27 std at bound 2). Variance std^2."""
+    std = _check_scale(std, "std")
+    sigma = std / truncated_normal_std(bound)
+    return Initializer(
+        f"truncated_normal({std:g})",
+        lambda s, r, i, o: _draw_truncated(s, r, sigma, bound),
+        lambda i, o: std * std,
+    )
+
+
+_KERAS_FANS = {"fan_in": lambda i, o: i, "fan_out": lambda i, o: o, "fan_avg": lambda i, o: (i + o) / 2.0}
+
+
+def variance_scaling(scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                     name: str | None = None) -> Initializer:
+    """Keras's ``VarianceScaling``: Var[W] = scale / fan, fan = fan_in, fan_out or
+    fan_avg = (fan_in + fan_out) / 2.
+
+    distribution:
+      'truncated_normal':   N(0, sigma^2) cut at +-2 sigma, sigma = sqrt(scale / fan)
+                            / 0.87962566103423978 (so the variance is scale / fan);
+      'untruncated_normal': N(0, scale / fan);
+      'uniform':            U(+-sqrt(3 scale / fan)).
+    Keras's named initializers are special cases: lecun_normal (1, fan_in, truncated),
+    glorot_normal (1, fan_avg, truncated) = Var 2/(fan_in + fan_out), he_normal (2,
+    fan_in, truncated), lecun_uniform, glorot_uniform, he_uniform (the same with
+    'uniform'). Variance scale / fan."""
+    scale = _check_scale(scale, "scale")
+    if mode not in _KERAS_FANS:
+        raise ValueError(f"mode must be one of {sorted(_KERAS_FANS)}, got {mode!r}")
+    fan = _KERAS_FANS[mode]
+    var = lambda i, o: scale / fan(i, o)
+    label = name or f"variance_scaling({scale:g}, {mode}, {distribution})"
+    if distribution == "truncated_normal":
+        return Initializer(
+            label,
+            lambda s, r, i, o: _draw_truncated(s, r, math.sqrt(var(i, o)) / KERAS_TRUNCATION_STD, 2.0),
+            var,
+        )
+    if distribution == "untruncated_normal":
+        return _normal_with(label, var)
+    if distribution == "uniform":
+        return _uniform_with(label, var)
+    raise ValueError(
+        f"distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform', got {distribution!r}"
+    )
+
+
+def _kaiming_variance(a, mode, nonlinearity):
+    gain = calculate_gain(nonlinearity, a)
+    fan = _fan_picker(mode)
+    return lambda i, o: gain * gain / fan(i, o)
+
+
+def kaiming_normal(a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Initializer:
+    """PyTorch's ``kaiming_normal_``: W ~ N(0, g^2 / fan), g = calculate_gain(nonlinearity, a).
+
+    With the defaults (a = 0, leaky_relu) g = sqrt 2: He's N(0, 2/fan_in). For a leaky
+    ReLU of slope a, g^2 = 2 / (1 + a^2): E[f(z)^2] = (1 + a^2) Var[z] / 2, so
+    fan_in Var[W] E[f(z)^2] = Var[z] and the signal keeps its scale. Variance g^2/fan."""
+    var = _kaiming_variance(a, mode, nonlinearity)
+    return _normal_with(f"kaiming_normal(a={a:g}, {mode}, {nonlinearity})", var)
+
+
+def kaiming_uniform(a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Initializer:
+    """PyTorch's ``kaiming_uniform_``: W ~ U(+-g sqrt(3 / fan)), g = calculate_gain(nonlinearity, a).
+
+    Variance g^2 / fan. With a = sqrt 5 (what ``nn.Linear`` passes), g^2 = 2/6 and the
+    bound is 1/sqrt(fan_in): :func:`pytorch_default`."""
+    var = _kaiming_variance(a, mode, nonlinearity)
+    return _uniform_with(f"kaiming_uniform(a={a:g}, {mode}, {nonlinearity})", var)
+
+
+def lecun_uniform() -> Initializer:
+    """LeCun's variance in a uniform draw (Keras ``lecun_uniform``): W ~ U(+-sqrt(3/fan_in)).
+
+    Variance 1/fan_in, the same as :func:`lecun_normal`: the same second moment, lighter
+    tails (no entry beyond sqrt(3) std; kurtosis 9/5 instead of the normal's 3)."""
+    return _uniform_with("lecun_uniform", lambda i, o: 1.0 / i)
+
+
+def lecun_truncated_normal() -> Initializer:
+    """Keras's ``lecun_normal``: N(0, sigma^2) cut at +-2 sigma, sigma = sqrt(1/fan_in) / 0.8796...
+
+    Variance 1/fan_in (the division makes up for the tails cut off)."""
+    return variance_scaling(1.0, "fan_in", "truncated_normal", name="lecun_truncated_normal")
+
+
+def glorot_truncated_normal() -> Initializer:
+    """Keras's ``glorot_normal``: truncated normal of variance 2/(fan_in + fan_out)
+    (sigma = sqrt(2/(fan_in + fan_out)) / 0.8796..., cut at +-2 sigma)."""
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", name="glorot_truncated_normal")
+
+
+def he_truncated_normal() -> Initializer:
+    """Keras's ``he_normal``: truncated normal of variance 2/fan_in
+    (sigma = sqrt(2/fan_in) / 0.87962566103423978, cut at +-2 sigma)."""
+    return variance_scaling(2.0, "fan_in", "truncated_normal", name="he_truncated_normal")
+
+
 INITIALIZERS: dict[str, Initializer] = {
     init.name: init
     for init in [
@@ -285,6 +486,10 @@ INITIALIZERS: dict[str, Initializer] = {
         orthogonal(),
         pytorch_default(),
         pytorch_default_bias(),
+        lecun_uniform(),
+        lecun_truncated_normal(),
+        glorot_truncated_normal(),
+        he_truncated_normal(),
     ]
 }
 

@@ -9,6 +9,7 @@
     widgets              the explorers of notebooks 01, 02 and 05 and their ipywidgets
     depth_explorer       notebook 05's depth slider (DepthExplorer)
     train_widget         notebook 04's train-it-yourself widget
+    beyond_fan_in        notebook 09's figures (gains, leaky ReLU, draws, gradient signs, mistakes)
 
 Importing course_lib.viz imports no matplotlib; each module does, on its own import.
 """
