@@ -24,6 +24,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+# No BLAS numerics decide these tests' outcome: `make test-kernels` skips them (see the Makefile).
+pytestmark = pytest.mark.blas_independent
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -35,9 +35,15 @@ That band around the critical line narrows as depth grows, which is what
 :func:`trainability_map` measures by training a grid of networks.
 
 Speed: :func:`train_stack` trains S networks of the same depth at once (one per
-gain) with stacked weight arrays of shape (S, n_out, n_in): every layer is one
-batched matrix product for all S networks, so a whole row of the phase diagram
-costs little more than one network of that depth.
+gain and seed) with stacked weight arrays of shape (S, n_out, n_in): every layer is
+one batched matrix product for all S networks, so a whole row of the phase diagram
+costs little more than one network of that depth in Python overhead.
+
+Seeds: near the edge of the trainable band, and in the chaotic phase, one training
+run is decided by its seed, and a last-bit rounding difference (another BLAS
+kernel, another CPU) makes it a different run. :func:`trainability_map` therefore
+trains every cell from several seeds, and :class:`TrainabilityMap` reads a cell
+through the median over them.
 
 The theory (:func:`chi1`, :func:`critical_gain`, the length map) is computed in
 :mod:`course_lib.diagnostics.mean_field`; this module, notebook 07's lesson code,
@@ -50,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..blas import single_blas_thread
 from ..diagnostics.mean_field import _check_gain, chi1
 from ..nn.activations import get_activation, softmax
 from ..nn.network import _QUIET, as_targets, check_inputs
@@ -82,23 +89,42 @@ def minibatch_indices(n, batch_size, steps, rng):
     return np.concatenate(rows)[:steps]
 
 
+def _generators(rng, argument="rng"):
+    """One Generator, or a non-empty list of them, as a list."""
+    rngs = list(rng) if isinstance(rng, (list, tuple)) else [rng]
+    if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
+        raise TypeError(f"{argument} must be a numpy.random.Generator or a non-empty list of them, got {rng!r}")
+    return rngs
+
+
 def init_stack(sizes, gains, *, rng, dtype=np.float32):
     """Weights and biases of len(gains) networks with layer widths ``sizes``.
 
     Network s, layer l draws W ~ N(0, gains[s]^2 / fan_in) of shape (n_out, n_in);
     biases are 0. Returns (weights, biases): weights[l] has shape (S, n_out, n_in),
-    biases[l] shape (S, n_out)."""
+    biases[l] shape (S, n_out).
+
+    ``rng`` may also be a list of R generators (one per *seed*): then the stack holds
+    R blocks of len(gains) networks, S = R * len(gains), block r drawn from rng[r]
+    (network r * len(gains) + j has gain gains[j]). Block r is exactly the stack
+    ``init_stack(sizes, gains, rng=rng[r])`` would return."""
     gains = np.asarray([_check_gain(g) for g in np.atleast_1d(gains)], dtype=np.float64)
+    rngs = _generators(rng)
     weights, biases = [], []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        std = gains[:, None, None] / math.sqrt(n_in)
-        weights.append((std * rng.standard_normal((len(gains), n_out, n_in))).astype(dtype))
-        biases.append(np.zeros((len(gains), n_out), dtype=dtype))
+    draws = [[] for _ in sizes[1:]]
+    for r in rngs:
+        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            std = gains[:, None, None] / math.sqrt(n_in)
+            draws[l].append((std * r.standard_normal((len(gains), n_out, n_in))).astype(dtype))
+    for l, n_out in enumerate(sizes[1:]):
+        weights.append(np.concatenate(draws[l]))
+        biases.append(np.zeros((len(rngs) * len(gains), n_out), dtype=dtype))
     return weights, biases
 
 
 def _forward(weights, biases, X, act):
-    """z_l and a_l of every stacked network; a_0 = X (B, n_in) is shared."""
+    """z_l and a_l of every stacked network; a_0 = X, either (B, n_in), shared by
+    all S networks, or (S, B, n_in), one batch per network."""
     zs, acts = [], [X]
     a = X
     last = len(weights) - 1
@@ -119,6 +145,11 @@ def train_stack(weights, biases, X, y, activation, *, steps, batch_size, eta, rn
       weights, biases: from :func:`init_stack` (modified in place).
       X (N, n_in), y: labels (N,) in 0..K-1 (K = output width).
       steps, batch_size, eta: the fixed training budget; rng draws the minibatches.
+        A list of R generators gives R independent minibatch sequences (one per
+        seed): the S networks form R consecutive blocks of S / R, and block r is
+        trained on the minibatches of rng[r] (the layout of :func:`init_stack` with
+        R generators). Block r then ends where training it alone with
+        ``rng=rng[r]`` would (to round-off).
       record_every: if > 0, also return the full-data loss of each network every
         that many steps (and at step 0).
     Returns: the final loss per network (S,), NaN where a network diverged; with
@@ -132,18 +163,25 @@ def train_stack(weights, biases, X, y, activation, *, steps, batch_size, eta, rn
         raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
     X = check_inputs(X, weights[0].shape[2], dtype=weights[0].dtype)
     Y = as_targets(y, X.shape[0], weights[-1].shape[1], dtype=weights[0].dtype)
-    batches = minibatch_indices(X.shape[0], batch_size, steps, rng)
+    rngs = _generators(rng)
+    S, R = weights[0].shape[0], len(rngs)
+    if S % R:
+        raise ValueError(f"rng: {R} generators cannot split the {S} stacked networks into equal blocks")
+    batches = np.stack([minibatch_indices(X.shape[0], batch_size, steps, r) for r in rngs], axis=1)
     recorded_steps, recorded = [], []
     L = len(weights)
-    with np.errstate(**_QUIET):
-        for step, rows in enumerate(batches):
+    with np.errstate(**_QUIET), single_blas_thread():  # small products: a 2nd thread only spins
+        for step, rows in enumerate(batches):  # rows: (R, batch_size)
             if record_every and step % record_every == 0:
                 recorded_steps.append(step)
                 recorded.append(_loss(weights, biases, X, Y, act))
-            Xb, Yb = X[rows], Y[rows]
+            if R == 1:
+                Xb, Yb = X[rows[0]], Y[rows[0]]  # one batch, broadcast over the stack
+            else:
+                Xb, Yb = np.repeat(X[rows], S // R, axis=0), np.repeat(Y[rows], S // R, axis=0)
             zs, acts = _forward(weights, biases, Xb, act)
             delta = acts[-1] - Yb  # (S, B, K): softmax + log-likelihood
-            scale = eta / len(rows)
+            scale = eta / batch_size
             for l in range(L - 1, -1, -1):
                 gW = np.matmul(delta.transpose(0, 2, 1), acts[l])  # (S, n_out, n_in)
                 gb = delta.sum(axis=1)
@@ -186,20 +224,32 @@ def stack_loss(weights, biases, X, y, activation):
 
 @dataclass
 class TrainabilityMap:
-    """Final training loss of a grid of networks.
+    """Final training loss of a grid of networks, each cell trained from several seeds.
 
-    ``loss[a, i, j]``: activation a, depth ``depths[i]`` (hidden layers), gain
-    ``gains[j]``; NaN where training diverged. ``chance`` is ln K, the loss of a
-    uniform guess over K classes; ``relative`` is loss / chance with NaN -> inf.
+    ``seed_losses[a, i, j, r]``: activation a, depth ``depths[i]`` (hidden layers),
+    gain ``gains[j]``, seed r; NaN where training diverged. ``chance`` is ln K, the
+    loss of a uniform guess over K classes.
+
+    Why seeds: near the edge of the trainable band, and everywhere in the chaotic
+    phase, the outcome of one training run is decided by its initial draw and its
+    minibatch order, and a rounding difference in the 7th digit (another BLAS
+    kernel, another CPU) is enough to turn it into a different run. A cell is
+    therefore read through the **median over its seeds**: ``relative`` and ``loss``
+    below. With R seeds the median stays put unless more than half of them flip.
     """
 
     activations: tuple
     depths: np.ndarray
     gains: np.ndarray
     width: int
-    loss: np.ndarray
+    seed_losses: np.ndarray
     chance: float
     budget: dict = field(default_factory=dict)
+
+    @property
+    def seeds(self):
+        """Number of seeds (independent trainings) per cell."""
+        return self.seed_losses.shape[-1]
 
     @property
     def stds(self):
@@ -207,12 +257,31 @@ class TrainabilityMap:
         return self.gains / math.sqrt(self.width)
 
     @property
-    def relative(self):
-        r = self.loss / self.chance
+    def seed_relative(self):
+        """Final loss / chance of every seed, shape (A, D, G, R); a diverged run counts as inf."""
+        r = self.seed_losses / self.chance
         return np.where(np.isnan(r), np.inf, r)
 
+    @property
+    def relative(self):
+        """Median over seeds of final loss / chance, shape (A, D, G); inf where most
+        seeds diverged."""
+        return np.median(self.seed_relative, axis=-1)
+
+    @property
+    def loss(self):
+        """Median over seeds of the final loss, shape (A, D, G); NaN where most seeds
+        diverged (a diverged run counts as +inf in the median)."""
+        m = self.relative * self.chance
+        return np.where(np.isinf(m), np.nan, m)
+
+    @property
+    def diverged(self):
+        """Fraction of seeds of each cell that diverged to inf/NaN, shape (A, D, G)."""
+        return np.mean(np.isnan(self.seed_losses), axis=-1)
+
     def trainable(self, threshold=0.5):
-        """Boolean grid: final loss below ``threshold`` x chance."""
+        """Boolean grid (A, D, G): median final loss below ``threshold`` x chance."""
         return self.relative < threshold
 
 
@@ -230,29 +299,35 @@ def _check_grid(values, argument, kind=float, minimum=0):
 
 
 def trainability_map(X, y, *, activations=("sigmoid", "tanh", "relu"), depths, gains, width=32,
-                     steps=300, batch_size=32, eta=0.1, rng, dtype=np.float32):
-    """Train one network per (activation, depth, gain) for a fixed budget; return a
-    :class:`TrainabilityMap` of final training losses.
+                     steps=300, batch_size=32, eta=0.1, seeds=3, rng, dtype=np.float32):
+    """Train ``seeds`` networks per (activation, depth, gain) for a fixed budget;
+    return a :class:`TrainabilityMap` of final training losses.
 
     Depth counts hidden layers of ``width`` units: sizes [n_in] + [width]*depth + [K].
-    Each (activation, depth) row uses a fresh generator spawned from ``rng`` for its
-    weights and the same minibatch sequence for every gain."""
+    Each (activation, depth) row spawns ``seeds`` generators from ``rng``; seed r
+    draws the weights of all the row's gains and one minibatch sequence that every
+    gain of that seed shares. All seeds x gains of a row train as one stack of
+    seeds * len(gains) networks (:func:`train_stack`), so extra seeds cost extra
+    arithmetic but no extra Python overhead."""
     depths = _check_grid(depths, "depths", int, minimum=1)
     gains = _check_grid(gains, "gains")
     if not (isinstance(width, (int, np.integer)) and width >= 1):
         raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1 (independent trainings per cell), got {seeds!r}")
     acts = tuple(get_activation(a).name for a in activations)
     X = np.asarray(X)
     y = np.asarray(y)
     n_classes = int(y.max()) + 1
-    loss = np.empty((len(acts), len(depths), len(gains)))
+    loss = np.empty((len(acts), len(depths), len(gains), int(seeds)))
     for a, name in enumerate(acts):
         for i, depth in enumerate(depths):
-            init_rng, batch_rng = rng.spawn(2)
+            init_rngs, batch_rngs = zip(*(seed.spawn(2) for seed in rng.spawn(int(seeds))))
             sizes = [X.shape[1]] + [width] * int(depth) + [n_classes]
-            W, b = init_stack(sizes, gains, rng=init_rng, dtype=dtype)
-            loss[a, i] = train_stack(W, b, X.astype(dtype), y, name, steps=steps, batch_size=batch_size,
-                                     eta=eta, rng=batch_rng)
+            W, b = init_stack(sizes, gains, rng=list(init_rngs), dtype=dtype)
+            final = train_stack(W, b, X.astype(dtype), y, name, steps=steps, batch_size=batch_size,
+                                eta=eta, rng=list(batch_rngs))
+            loss[a, i] = final.reshape(int(seeds), len(gains)).T
     return TrainabilityMap(acts, depths, gains, int(width), loss, math.log(n_classes),
                            dict(steps=steps, batch_size=batch_size, eta=eta, n_examples=len(y)))
 

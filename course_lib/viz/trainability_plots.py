@@ -18,21 +18,26 @@ __all__ = ["plot_loss_curves", "plot_trainability_map", "plot_signal_map"]
 
 
 def plot_loss_curves(curves, chance=None, colors=None, ax=None, title=None, xlabel="epoch", ylabel="training loss",
-                     styles=None, ylim=None):
+                     styles=None, ylim=None, bands=None):
     """Loss curves (dict label -> values, or -> (x, values)) with a dotted line at
     the chance loss ``chance`` (ln K for a uniform guess over K classes).
 
     ``styles``: optional dict label -> extra line properties (e.g. a wider line for a
     curve that another one hides); ``ylim``: (bottom, top), default (0, auto). Parts
-    of a curve above ``top`` are clipped, and its legend entry says where it started."""
+    of a curve above ``top`` are clipped, and its legend entry says where it started.
+    ``bands``: optional dict label -> (low, high), shaded in the curve's colour
+    around it (e.g. the range over seeds of which the curve is the median)."""
     fig, ax = _axes(ax, figsize=(6, 3.6))
-    colors, styles = colors or {}, styles or {}
+    colors, styles, bands = colors or {}, styles or {}, bands or {}
     top = None if ylim is None else ylim[1]
     for label, c in curves.items():
         x, v = c if isinstance(c, tuple) else (np.arange(1, len(c) + 1), c)
         v = np.asarray(v, dtype=np.float64)
         text = label if top is None or not v[0] > top else f"{label} (starts at {v[0]:.3g}, off the top)"
-        ax.plot(x, v, **{"color": colors.get(label), "label": text, "linewidth": 2, **styles.get(label, {})})
+        (line,) = ax.plot(x, v, **{"color": colors.get(label), "label": text, "linewidth": 2, **styles.get(label, {})})
+        if label in bands:
+            low, high = (np.asarray(b, dtype=np.float64) for b in bands[label])
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     if chance is not None:
         ax.axhline(chance, color="k", linestyle=":", linewidth=1.2, label=f"chance: ln {round(math.exp(chance))} = {chance:.3f}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "Training loss")
@@ -76,15 +81,15 @@ def _legend_below(fig, extra=()):
 
 def plot_trainability_map(tmap, axes=None, vmax=1.0, title=None):
     """One panel per activation: depth (rows) x hidden-weight std (log x axis),
-    coloured by final training loss / chance loss (yellow: at or above chance);
-    black cells diverged (NaN).
+    coloured by the median over seeds of final training loss / chance loss
+    (yellow: at or above chance); black cells diverged (in most seeds).
     The dashed line is the mean-field critical std g_c / sqrt(width)."""
     A = len(tmap.activations)
     fig, axes = _axes_row(axes, A, (4.2 * A + 0.8, 3.9))
     cmap = plt.get_cmap("viridis").with_extremes(bad="black", over="#fde725")
     x_edges = _log_edges(tmap.stds)
     y_edges = np.arange(len(tmap.depths) + 1) - 0.5
-    rel = tmap.loss / tmap.chance  # NaN stays NaN: drawn black
+    rel = tmap.loss / tmap.chance  # median over seeds; NaN (most seeds diverged) is drawn black
     for a, (ax, name) in enumerate(zip(axes, tmap.activations)):
         mesh = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(rel[a]), cmap=cmap, vmin=0, vmax=vmax,
                              shading="flat")
@@ -98,8 +103,9 @@ def plot_trainability_map(tmap, axes=None, vmax=1.0, title=None):
     bar = fig.colorbar(mesh, ax=axes, shrink=0.9, extend="max")
     bar.set_label("final loss / chance loss")
     b = tmap.budget
+    seeds = f", median of {tmap.seeds} seeds" if tmap.seeds > 1 else ""
     fig.suptitle(title or (f"Trainability after {b.get('steps')} SGD steps (batch {b.get('batch_size')}, "
-                           f"eta {b.get('eta')}): dark = trained, yellow = at or above chance"), fontsize=11)
+                           f"eta {b.get('eta')}{seeds}): dark = trained, yellow = at or above chance"), fontsize=11)
     return fig
 
 

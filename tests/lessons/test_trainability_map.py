@@ -64,6 +64,39 @@ def test_train_stack_matches_network_sgd_step_by_step(rng, activation):
         assert final[s] == pytest.approx(net.loss(X, y), rel=1e-10)
 
 
+def test_init_stack_with_several_generators_is_their_stacks_end_to_end(rng):
+    """R generators give R blocks of len(gains) networks, block r the stack rng[r] alone draws."""
+    seeds = rng.spawn(3)
+    W, b = init_stack([2, 5, 3], [0.5, 2.0], rng=seeds)
+    assert W[0].shape == (6, 5, 2) and b[1].shape == (6, 3)
+    for r in range(3):
+        alone, _ = init_stack([2, 5, 3], [0.5, 2.0], rng=np.random.default_rng(seeds[r].bit_generator.seed_seq))
+        for l in range(2):
+            np.testing.assert_array_equal(W[l][2 * r: 2 * r + 2], alone[l])
+
+
+def test_train_stack_with_several_generators_trains_each_block_on_its_own_minibatches(rng):
+    """Seed r's block ends where training it alone with rng[r] would; blocks differ."""
+    X, y = spiral(n_per_class=20, n_classes=3, rng=rng)
+    sizes, gains = [2, 8, 8, 3], [0.7, 1.5]
+    init = rng.spawn(2)
+    W, b = init_stack(sizes, gains, rng=init, dtype=np.float64)
+    W_alone = [[w[2 * r: 2 * r + 2].copy() for w in W] for r in range(2)]
+    b_alone = [[v[2 * r: 2 * r + 2].copy() for v in b] for r in range(2)]
+    final = train_stack(W, b, X, y, "tanh", steps=40, batch_size=10, eta=0.3,
+                        rng=[np.random.default_rng(1), np.random.default_rng(2)])
+    for r in range(2):
+        alone = train_stack(W_alone[r], b_alone[r], X, y, "tanh", steps=40, batch_size=10, eta=0.3,
+                            rng=np.random.default_rng(1 + r))
+        np.testing.assert_allclose(final[2 * r: 2 * r + 2], alone, rtol=1e-12)
+        for l in range(3):
+            np.testing.assert_allclose(W[l][2 * r: 2 * r + 2], W_alone[r][l], rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="equal blocks"):
+        train_stack(W, b, X, y, "tanh", steps=1, batch_size=10, eta=0.3, rng=rng.spawn(3))
+    with pytest.raises(TypeError, match="Generator"):
+        train_stack(W, b, X, y, "tanh", steps=1, batch_size=10, eta=0.3, rng=[1, 2])
+
+
 def test_train_stack_rejects_a_bad_budget(rng):
     X, y = spiral(n_per_class=5, rng=rng)
     W, b = init_stack([2, 4, 3], [1.0], rng=rng)
@@ -112,6 +145,24 @@ def test_trainability_map_separates_a_trainable_from_a_stuck_cell(rng):
     assert m.relative[0, 1, 0] == pytest.approx(1.0, abs=0.01)
     assert m.trainable(0.8)[0, 0, 1] and not m.trainable(0.8)[0, 1, 0]
     np.testing.assert_allclose(m.stds, [0.1 / 4, 1.5 / 4])
+
+
+def test_trainability_map_reads_each_cell_through_the_median_of_its_seeds(rng):
+    """seed_losses keeps every run; loss, relative and trainable use the median over seeds,
+    a diverged run counting as +inf (so a cell is black only if most of its runs diverged)."""
+    X, y = spiral(n_per_class=15, rng=rng)
+    m = trainability_map(X, y, activations=("relu",), depths=[1], gains=[1.0, 2.0], width=8, steps=5,
+                         batch_size=15, seeds=3, rng=rng)
+    assert m.seed_losses.shape == (1, 1, 2, 3) and m.seeds == 3 and m.loss.shape == (1, 1, 2)
+    np.testing.assert_allclose(m.loss, np.median(m.seed_losses, axis=-1))
+    # one of three runs diverged: the median is the larger finite one; two of three: NaN (inf)
+    m.seed_losses[0, 0] = [[0.2, np.nan, 0.9], [np.nan, 0.1, np.nan]]
+    np.testing.assert_allclose(m.relative[0, 0, 0], 0.9 / m.chance)
+    assert np.isinf(m.relative[0, 0, 1]) and np.isnan(m.loss[0, 0, 1])
+    np.testing.assert_allclose(m.diverged[0, 0], [1 / 3, 2 / 3])
+    assert np.isinf(m.seed_relative[0, 0, 0, 1])
+    with pytest.raises(ValueError, match="seeds"):
+        trainability_map(X, y, depths=[1], gains=[1.0], seeds=0, rng=rng)
 
 
 def test_trainability_map_rejects_bad_grids(rng):
@@ -169,4 +220,10 @@ def test_phase_diagram_figures_draw_the_critical_lines(rng):
     fig = plot_loss_curves({"a": [3.0, 2.0, 1.0]}, chance=math.log(3), ylim=(0, 2.5))
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert labels[0] == "a (starts at 3, off the top)" and labels[1].startswith("chance: ln 3")
+    plt.close(fig)
+
+    fig = plot_loss_curves({"median": ([0, 10], [1.0, 0.5])}, bands={"median": ([0.9, 0.2], [1.1, 0.8])})
+    (band,) = fig.axes[0].collections
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(0.2) and ys.max() == pytest.approx(1.1)
     plt.close(fig)
