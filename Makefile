@@ -52,8 +52,8 @@ test: data-dev
 # `make test` runs them once. A marker, not --ignore paths, so the choice sits in each test
 # file and survives a move. Two runs go in parallel on 2 cores, each with one BLAS thread:
 # most of a run is single-threaded Python and notebook kernels, so the second core would
-# otherwise idle (measured on this 2-core machine under other users' load: the 6 runs took
-# 2,060 s one after the other in total, 1,315 s wall time two at a time; 6.7 CPU-minutes).
+# otherwise idle (measured on this 2-core machine under other users' load, two at a time: the
+# 6 runs' own times add up to 2,060 s, the whole matrix took 1,315 s; 6.7 CPU-minutes in all).
 test-kernels: data-dev
 	$(PY) .ci/kernel_matrix.py
 
