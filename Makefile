@@ -61,7 +61,7 @@ test: data-dev
 # venv a matter of unpacking wheels.
 MIN_PYTHON_VERSION ?= 3.10
 ifndef MIN_PYTHON
-MIN_PYTHON := $(firstword $(shell for p in python$(MIN_PYTHON_VERSION) \
+MIN_PYTHON = $(firstword $(shell for p in python$(MIN_PYTHON_VERSION) \
     $$(pyenv root 2>/dev/null)/versions/$(MIN_PYTHON_VERSION).*/bin/python$(MIN_PYTHON_VERSION); do \
     "$$p" -c "" 2>/dev/null && echo "$$p"; done) python$(MIN_PYTHON_VERSION))
 endif

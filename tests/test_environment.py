@@ -4,6 +4,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -121,3 +122,28 @@ def test_parsers():
     assert _conda_spec("numpy >=1.25") == ("numpy", SpecifierSet(">=1.25"))
     assert SpecifierSet(">=1.24") != SpecifierSet(">=1.25")
     assert not Marker("python_version < '3.11'").evaluate({"python_version": "3.11"})
+
+
+def _min_requirements_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("min_requirements", ROOT / ".ci" / "min_requirements.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_test_min_pins_every_runtime_floor_exactly():
+    script = _min_requirements_script()
+    lines = script.min_requirements()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for text in project["dependencies"]:
+        req = Requirement(text)
+        (floor,) = [s.version for s in req.specifier if s.operator == ">="]
+        assert f"{req.name}=={floor}" in lines
+    names = {canonicalize_name(Requirement(line).name) for line in lines}
+    assert {"pytest", "nbval", "tomli"} <= names and not names & script.TEST_MIN_SKIPS
+    assert script.pinned_floor("tomli>=2.0; python_version < '3.11'") == 'tomli==2.0; python_version < "3.11"'
+    for unbounded in ("numpy", "numpy<3", "numpy>=1.25,>=1.26"):
+        with pytest.raises(ValueError, match="floor"):
+            script.pinned_floor(unbounded)
