@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import data
+from course_lib.data import mnist as data
 
 pytestmark = pytest.mark.slow_install
 
@@ -101,7 +101,7 @@ def test_wheel_ships_the_license_and_the_results_but_no_tests(wheel):
 
 def test_installed_package_finds_its_results_and_the_user_cache(venv, tmp_path):
     python, _ = venv
-    probe = ("import json, course_lib, course_lib.data as d, course_lib.experiments_mnist as em;"
+    probe = ("import json, course_lib, course_lib.data as d, course_lib.lessons.mnist_old_vs_new as em;"
              "print(json.dumps([course_lib.__file__, str(d.resolve_data_dir()), len(em.load_results()['runs'])]))")
     out = _run([python, "-c", probe], cwd=tmp_path, timeout=120,
                env=_isolated_env(XDG_CACHE_HOME=str(tmp_path / "cache"))).stdout
