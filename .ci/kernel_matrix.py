@@ -53,7 +53,7 @@ KERNELS = {
                     {"SSE", "SSE2", "SSE3", "SSSE3", "SSE41", "POPCNT", "SSE42", "AVX", "X86_V2"}),
 }
 DEFAULT_PARTS = {
-    "unit tests": ["tests", "-m", "not blas_independent"],
+    "unit tests": ["tests", "-m", "not blas_independent and not slow_install"],
     "notebooks": ["notebooks"],
 }
 

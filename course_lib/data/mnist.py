@@ -50,8 +50,9 @@ ever loaded.
 
 The data directory is, in order: the ``data_dir=`` argument, the environment
 variable ``COURSE_DATA_DIR``, the repository's ``data/`` folder (found from this
-file, never from the working directory: notebooks run from ``notebooks/``), or
-``~/.cache/why-initialization-matters`` when the package is installed elsewhere.
+file, never from the working directory: notebooks run from ``notebooks/``; only
+when the package runs from a checkout), or ``~/.cache/why-initialization-matters``
+when the package is installed (a wheel in site-packages).
 Prepare it ahead of class with ``python -m course_lib.data``.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, licensed
@@ -301,20 +302,35 @@ def parse_mnist_csv(text: bytes, image_shape=(28, 28)):
 # --------------------------------------------------------------------------
 
 
+def _repository_data_dir():
+    """The checkout's ``data/`` folder, or None when the package is not running from a checkout.
+
+    The folder above the package is a checkout of this course only if it holds both
+    ``pyproject.toml`` and ``data/README.md``. An installed package sits in site-packages,
+    where a ``data/`` folder left by some other package is no place for our cache.
+    """
+    root = Path(__file__).resolve().parents[2]          # course_lib/data/mnist.py -> the checkout
+    if (root / "pyproject.toml").is_file() and (root / "data" / "README.md").is_file():
+        return root / "data"
+    return None
+
+
 def resolve_data_dir(data_dir=None) -> Path:
     """The folder holding the MNIST cache (it need not exist yet).
 
     In order: ``data_dir`` if given; ``$COURSE_DATA_DIR`` if set; the repository's
-    ``data/`` folder, located from this file, if it exists and is writable (or
-    already holds the cache); else ``~/.cache/why-initialization-matters``.
+    ``data/`` folder, located from this file, when the package runs from a checkout and
+    that folder is writable (or already holds the cache); else the user's cache folder,
+    ``$XDG_CACHE_HOME/why-initialization-matters`` (``~/.cache/...``): an installed
+    package never writes to a ``data/`` folder beside it in site-packages.
     """
     if data_dir is not None:
         return Path(data_dir).expanduser().resolve()
     from_env = os.environ.get("COURSE_DATA_DIR")
     if from_env:
         return Path(from_env).expanduser().resolve()
-    repo_data = Path(__file__).resolve().parent.parent.parent / "data"
-    if repo_data.is_dir() and (os.access(repo_data, os.W_OK) or (repo_data / CACHE_FILE).exists()):
+    repo_data = _repository_data_dir()
+    if repo_data is not None and (os.access(repo_data, os.W_OK) or (repo_data / CACHE_FILE).exists()):
         return repo_data
     cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache_home).expanduser().resolve() / "why-initialization-matters"

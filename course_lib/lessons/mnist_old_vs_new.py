@@ -28,7 +28,11 @@ The full reproduction (several seeds, both sizes, the ablation) takes tens of
 minutes, so it runs from the command line and saves a small JSON file that the
 notebook reads::
 
-    python -m course_lib.lessons.mnist_old_vs_new --out results/nielsen_reproduction.json
+    python -m course_lib.lessons.mnist_old_vs_new --out course_lib/results/nielsen_reproduction.json
+
+The committed file is package data (``course_lib/results/``, shipped in the wheel) and
+:func:`load_results` reads it through :mod:`importlib.resources`, so notebook 04 finds it
+wherever the package is installed, in whatever folder the notebook runs.
 
 Accuracies are stored as counts of correct images (out of 10,000, like the
 published figure data) for epochs 0..30, epoch 0 being the untrained network.
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.resources
 import json
 import os
 import platform
@@ -61,6 +66,7 @@ __all__ = [
     "reproduce",
     "save_results",
     "load_results",
+    "committed_results",
     "default_results_path",
     "find_run",
     "select_runs",
@@ -246,9 +252,27 @@ def run_nielsen(
 
 
 # ------------------------------------------------------------------ saving
+#: The committed reproduction: package data under ``course_lib/results/``.
+RESULTS_FILE = "nielsen_reproduction.json"
+
+
+def committed_results():
+    """The committed results file as an :mod:`importlib.resources` resource (``Traversable``).
+
+    Found through the package, never through the working directory or the repository's
+    layout: it is there in a checkout, an editable install, a wheel in site-packages or a
+    zip. Read it with ``.read_text()`` (what :func:`load_results` does by default).
+    """
+    return importlib.resources.files("course_lib") / "results" / RESULTS_FILE
+
+
 def default_results_path():
-    """``results/nielsen_reproduction.json`` at the root of the repository."""
-    return Path(__file__).resolve().parent.parent.parent / "results" / "nielsen_reproduction.json"
+    """Where the command line writes by default: the committed file, as a filesystem path.
+
+    In a checkout (or an editable install) that is ``course_lib/results/nielsen_reproduction.json``
+    in the repository, the file to commit. Pass ``--out`` to write anywhere else.
+    """
+    return Path(str(committed_results()))
 
 
 def _machine():
@@ -293,10 +317,15 @@ def save_results(results, path):
 
 
 def load_results(path=None):
-    """Read a results file written by :func:`save_results`; runs become RunResult objects."""
-    path = default_results_path() if path is None else Path(path)
-    with open(path) as f:
-        results = json.load(f)
+    """Read a results file written by :func:`save_results`; runs become RunResult objects.
+
+    Without ``path``, the committed results (:func:`committed_results`, package data).
+    """
+    if path is None:
+        results = json.loads(committed_results().read_text(encoding="utf-8"))
+    else:
+        with open(path, encoding="utf-8") as f:
+            results = json.load(f)
     results["runs"] = [RunResult.from_dict(r) for r in results["runs"]]
     return results
 

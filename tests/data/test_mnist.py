@@ -444,12 +444,43 @@ def test_data_dir_resolution_never_uses_the_working_directory(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     repo_data = Path(data.__file__).resolve().parent.parent.parent / "data"
-    if repo_data.is_dir() and os.access(repo_data, os.W_OK):
+    if (repo_data / "README.md").is_file() and os.access(repo_data, os.W_OK):
         assert data.resolve_data_dir() == repo_data
     assert data.resolve_data_dir() != tmp_path / "data"
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "from-env"))
     assert data.resolve_data_dir() == tmp_path / "from-env"
     assert data.resolve_data_dir(tmp_path / "argument") == tmp_path / "argument"
+
+
+def _fake_package(monkeypatch, root):
+    """Make course_lib.data.mnist believe it is the file root/course_lib/data/mnist.py."""
+    (root / "course_lib" / "data").mkdir(parents=True)
+    monkeypatch.setattr(data, "__file__", str(root / "course_lib" / "data" / "mnist.py"))
+
+
+def test_installed_package_uses_the_user_cache_not_a_stray_site_packages_data(tmp_path, monkeypatch):
+    site = tmp_path / "lib" / "python3.x" / "site-packages"
+    _fake_package(monkeypatch, site)
+    (site / "data").mkdir()                                  # left there by some other package
+    (site / "data" / data.CACHE_FILE).write_bytes(b"not ours")
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.resolve_data_dir() == tmp_path / "cache" / "why-initialization-matters"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert data.resolve_data_dir() == Path.home().resolve() / ".cache" / "why-initialization-matters"
+
+
+def test_checkout_uses_its_data_folder(tmp_path, monkeypatch):
+    checkout = tmp_path / "why-initialization-matters"
+    _fake_package(monkeypatch, checkout)
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    (checkout / "data").mkdir()
+    (checkout / "data" / "README.md").write_text("# data/\n")
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.resolve_data_dir() == checkout / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))      # the variable still wins
+    assert data.resolve_data_dir() == tmp_path / "elsewhere"
 
 
 # -- the real MNIST, if prepared ------------------------------------------------

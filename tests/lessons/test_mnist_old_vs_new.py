@@ -140,6 +140,21 @@ def test_reproduce_saves_after_each_run_and_resumes(tmp_path, data):
     assert [r.validation_correct for r in again["runs"]] == [r.validation_correct for r in first["runs"]]
 
 
+def test_committed_results_are_package_data_read_from_any_folder(tmp_path, monkeypatch):
+    """Notebook 04 reads them with load_results(): through importlib.resources, never the cwd."""
+    import importlib.resources
+
+    resource = em.committed_results()
+    assert resource.is_file()
+    assert resource == importlib.resources.files("course_lib") / "results" / "nielsen_reproduction.json"
+    monkeypatch.chdir(tmp_path)                               # a notebook copied anywhere
+    results = em.load_results()
+    assert results == em.load_results(em.default_results_path())
+    assert results["seeds"] == [0, 1, 2, 3, 4] and len(results["runs"]) == 30
+    assert {r.scheme for r in results["runs"]} == {"old", "new", "old_zero_bias", "new_zero_bias"}
+    assert all(len(r.validation_correct) == results["setup"]["epochs"] + 1 for r in results["runs"])
+
+
 def test_plots_draw_bands_means_reference_and_live_runs():
     runs = [_fake(30, s, seed, [10, 80 + seed, 90 + seed]) for s in em.SCHEMES for seed in (0, 1)]
     results = {"runs": runs}
