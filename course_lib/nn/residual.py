@@ -14,13 +14,17 @@ gamma and shift beta per unit) or nothing. A residual block adds a branch to an
 identity path: the identity carries the signal and the gradient through any
 number of blocks, since dh_l/dh_(l-1) = I + alpha dF/dh.
 
-Why the scalings. Each branch adds a roughly independent term to h, so without
-normalization Var[h_l] grows like (1 + alpha^2 c) per block, and with alpha = 1 the
-signal's variance grows geometrically with depth D (Hanin & Rolnick 2018; Zhang
-et al. 2019, "Fixup"). Two common remedies, both options here:
+Why the scalings. Each branch adds a term uncorrelated with h (E[h F(h)] = 0 for
+zero-mean weights), so without normalization the second moment grows at every
+block. For ReLU branches with He weights, E[F(h)^2] = 2 E[h^2], hence
 
-- ``residual_scale="1/sqrt(depth)"``: alpha = 1/sqrt(D), so the D branches add
-  about alpha^2 D = 1 variance unit in total;
+    E[h_l^2] = (1 + 2 alpha^2) E[h_(l-1)^2],    E[h_D^2] = (1 + 2 alpha^2)^D E[h_0^2]:
+
+3^50 = 7e23 with alpha = 1 and D = 50 (Hanin & Rolnick 2018; Zhang et al. 2019,
+"Fixup"). Two common remedies, both options here:
+
+- ``residual_scale="1/sqrt(depth)"``: alpha = 1/sqrt(D), so the growth is
+  (1 + 2/D)^D <= e^2 = 7.4 at any depth;
 - ``zero_init_residual=True``: V_l = 0 at initialization (Goyal et al. 2017 zero the
   last batch-norm gamma of each block; Fixup and SkipInit zero the last layer), so
   every block starts as the identity and the network as a shallow one. The
