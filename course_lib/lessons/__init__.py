@@ -15,6 +15,8 @@ One module per notebook, named after it:
                            initializers' names mean and six circulating mistakes, measured
     weight_decay       10  Nielsen's Problem: L2 decay with the old initialization, measured
                            (``python -m course_lib.lessons.weight_decay`` reruns it)
+    normalization      12  batch norm and residual connections at depth 50: what they change,
+                           what init still decides (``python -m course_lib.lessons.normalization``)
 
 Notebook 06 (spiral) needs no lesson code beyond course_lib.nn and the figures.
 Lessons use course_lib.nn, course_lib.diagnostics and course_lib.data; the figures

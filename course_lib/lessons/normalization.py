@@ -144,7 +144,7 @@ def save_grid(results, path):
 def load_grid(path=None):
     """The saved grid (default: the one shipped with course_lib)."""
     if path is None:
-        return json.loads(resources.files("course_lib").joinpath("results", RESULTS_FILE).read_text(encoding="utf-8"))
+        return json.loads((resources.files("course_lib") / "results" / RESULTS_FILE).read_text(encoding="utf-8"))
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 

@@ -248,7 +248,7 @@ def save_scales(results, path):
 def load_scales(path=None):
     """Read the saved measurement (default: the one shipped with course_lib); runs become ScaleRuns."""
     if path is None:
-        text = resources.files("course_lib").joinpath("results", RESULTS_FILE).read_text(encoding="utf-8")
+        text = (resources.files("course_lib") / "results" / RESULTS_FILE).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     results = json.loads(text)
