@@ -12,7 +12,13 @@ PY     := $(VENV)/bin/python
 LAB_STAMP := $(VENV)/.installed-lab
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: lab test test-kernels test-min install data data-dev bench clean-venv
+.PHONY: lab test test-kernels test-min install data data-dev bench bench-hub hub-proxy hub-env clean-venv
+
+# JupyterHub's proxy for tests/test_hub.py (and a one-machine class, hub/README.md), from
+# the npm registry into build/npm/ (never globally). Without npm it says so and the hub
+# test skips with the reason.
+CHP_VERSION := 5.2.0
+CHP := build/npm/node_modules/.bin/configurable-http-proxy
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +46,35 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: data
 	$(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG)
 
-test: data-dev
+$(CHP):
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm install --prefix build/npm --no-audit --no-fund --loglevel=error configurable-http-proxy@$(CHP_VERSION); \
+	else \
+	    echo "note: npm is missing, so configurable-http-proxy is not installed; tests/test_hub.py will skip" >&2; \
+	fi
+
+hub-proxy: $(CHP)
+
+# The class's Python environment for tests/test_hub.py: students' servers run as other Unix
+# users, who cannot enter root's home, where pyenv's interpreters (and so .venv's) live.
+# This one is made from Debian's /usr/bin/python3, as README's "Running a class" makes
+# /srv/why-init/venv. Without that interpreter it says so and the hub test skips.
+HUB_PYTHON ?= /usr/bin/python3
+HUB_VENV   := build/hub-venv
+HUB_STAMP  := $(HUB_VENV)/.installed-hub
+
+$(HUB_STAMP): pyproject.toml
+	@if [ -x $(HUB_PYTHON) ] && $(HUB_PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	    $(HUB_PYTHON) -m venv $(HUB_VENV) && \
+	    $(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	    $(HUB_VENV)/bin/python -m pip install --quiet -e '.[lab,hub]' && touch $@; \
+	else \
+	    echo "note: $(HUB_PYTHON) with venv is missing, so $(HUB_VENV) is not made; tests/test_hub.py will skip" >&2; \
+	fi
+
+hub-env: $(HUB_STAMP)
+
+test: data-dev hub-proxy hub-env
 	$(PY) -m pytest
 
 # The kernel matrix (.ci/kernel_matrix.py): every claim must hold whichever BLAS kernel and
@@ -101,6 +135,10 @@ test-min: $(MIN_STAMP)
 
 bench: $(DEV_STAMP)
 	$(PY) benchmarks/bench_training.py
+
+# What a hub costs per student (as root; minutes): see README, "Running a class".
+bench-hub: data-dev hub-proxy hub-env
+	$(PY) benchmarks/bench_hub.py
 
 clean-venv:
 	rm -rf $(VENV) $(MIN_VENV)
