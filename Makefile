@@ -17,8 +17,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 # JupyterHub's proxy for tests/test_hub.py (and a one-machine class, hub/README.md), from
 # the npm registry into build/npm/ (never globally). Without npm it says so and the hub
 # test skips with the reason.
-CHP_VERSION := 5.2.0
-CHP := build/npm/node_modules/.bin/configurable-http-proxy
+CHP_VERSION := 5.1.0
+CHP_STAMP := build/npm/.installed-chp-$(CHP_VERSION)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,14 +46,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: data
 	$(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG)
 
-$(CHP):
+$(CHP_STAMP):
 	@if command -v npm >/dev/null 2>&1; then \
-	    npm install --prefix build/npm --no-audit --no-fund --loglevel=error configurable-http-proxy@$(CHP_VERSION); \
+	    npm install --prefix build/npm --no-audit --no-fund --loglevel=error configurable-http-proxy@$(CHP_VERSION) && touch $@; \
 	else \
 	    echo "note: npm is missing, so configurable-http-proxy is not installed; tests/test_hub.py will skip" >&2; \
 	fi
 
-hub-proxy: $(CHP)
+hub-proxy: $(CHP_STAMP)
 
 # The class's Python environment for tests/test_hub.py: students' servers run as other Unix
 # users, who cannot enter root's home, where pyenv's interpreters (and so .venv's) live.

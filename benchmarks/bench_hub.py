@@ -1,15 +1,17 @@
 """What a class on JupyterHub costs on this machine (run as root: it creates Unix users).
 
-    nice -n 10 .venv/bin/python benchmarks/bench_hub.py [--students 3] [--epochs 3] [--out FILE]
+    nice -n 10 .venv/bin/python benchmarks/bench_hub.py [--students 8] [--one-by-one 3] [--epochs 3] [--out FILE]
     (or `make bench-hub`)
 
 It starts the class's own hub (hub/jupyterhub_config.py, through tests/hub_harness.py, on
 127.0.0.1) with ``--students`` real student accounts, and measures:
 
-1. **The wait**: for each student in turn (nobody else logged in), the seconds from
+1. **The wait**: for each of the first ``--one-by-one`` students in turn (nobody else
+   logging in meanwhile), the seconds from
    submitting the login form with the course's nbgitpuller link to (a) JupyterLab open on
    notebook 00 (server started, course cloned), (b) notebook 00's first cell run in a
-   fresh kernel (a running notebook), (c) all of notebook 00 run. Median and range.
+   fresh kernel (a running notebook), (c) all of notebook 00 run. Median and range. Then
+   the other students all log in at once (the start of a class), timed the same way.
 2. **Memory of one student** once notebook 00 has run: RSS and PSS (proportional set
    size: shared library pages divided among the processes that share them, so PSS adds up
    across students and RSS does not), of their server and their kernel, from
@@ -18,8 +20,9 @@ It starts the class's own hub (hub/jupyterhub_config.py, through tests/hub_harne
    import cell and ``load_mnist(dtype=np.float32)``) and then its training call,
    ``run_nielsen(mnist.train, mnist.validation, hidden=30, scheme=..., seed=0)``, for
    ``--epochs`` epochs instead of 30 (the memory peaks in the first epoch; the time per
-   epoch is what scales), first one student alone, then all at once. Peak PSS per student
-   (sampled every 0.25 s) and seconds per epoch.
+   epoch is what scales), first one student alone, then all ``--students`` at once. Peak
+   PSS per student (sampled every 0.25 s), seconds per epoch, and the machine's lowest
+   MemAvailable meanwhile.
 
 From these it prints how many students fit in this machine's memory, and how the time
 per epoch grows when they train at once. The machine is shared with other jobs while this
@@ -142,7 +145,8 @@ def gib(b):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--students", type=int, default=3, help="student accounts (default 3)")
+    parser.add_argument("--students", type=int, default=8, help="student accounts (default 8)")
+    parser.add_argument("--one-by-one", type=int, default=3, help="of which log in one at a time (default 3)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of notebook 04's training (default 3)")
     parser.add_argument("--out", help="also write the numbers here (JSON)")
     args = parser.parse_args(argv)
@@ -154,6 +158,8 @@ def main(argv=None):
 
     cache = data.resolve_data_dir() / data.CACHE_FILE
     names = [f"s{i}" for i in range(args.students)]
+    if not 1 <= args.one_by_one <= args.students:
+        parser.error("--one-by-one must be between 1 and --students")
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.processor() or platform.machine(),
               "cores": os.cpu_count(), "mem_total_gib": None, "load_start": os.getloadavg()}
     meminfo = Path("/proc/meminfo").read_text()
@@ -167,15 +173,24 @@ def main(argv=None):
                                               if Path(f"/proc/{pid}/status").exists()
                                               and re.search(r"^Uid:\s+0\s", Path(f"/proc/{pid}/status").read_text(), re.M)]
         people = [room.person(n) for n in room.students]
-        # 1. The wait, one student at a time.
+        # 1. The wait, one student at a time; then the others at once.
         waits, kernels = [], []
-        for person in people:
+        for person in people[:args.one_by_one]:
             wait, kernel = arrive(person)
             waits.append(wait)
             kernels.append(kernel)
             print(f"{person.name}: notebook 00 open after {wait['opened']:.1f} s, first cell run after "
                   f"{wait['first_cell']:.1f} s, all of it after {wait['all_cells']:.1f} s", flush=True)
         report["wait"] = waits
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(people) - args.one_by_one)) as pool:
+            burst = list(pool.map(arrive, people[args.one_by_one:]))
+        report["wait_together"] = [w for w, _ in burst]
+        kernels += [k for _, k in burst]
+        if burst:
+            print(f"{len(burst)} students at once: notebook 00 running after "
+                  f"{statistics.median(w['first_cell'] for w, _ in burst):.1f} s (median; "
+                  f"{min(w['first_cell'] for w, _ in burst):.1f}-{max(w['first_cell'] for w, _ in burst):.1f} s)",
+                  flush=True)
         # 2. Memory of one student with notebook 00 run.
         uids = [os.stat(room.home(p.name)).st_uid for p in people]
         per_student = [memory_by_process(uid) for uid in uids]
@@ -200,8 +215,25 @@ def main(argv=None):
         report["train_alone"] = dict(alone, peak_pss=peaks.pop(people[0].name))
         print(f"training alone: {alone['seconds_per_epoch']:.2f} s/epoch, peak PSS "
               f"{gib(report['train_alone']['peak_pss']):.2f} GiB", flush=True)
-        with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
-            together = list(pool.map(lambda p: train(p, args.epochs, peaks), people))
+        lowest = {"available": total}
+        watching = threading.Event()
+
+        def watch():
+            while not watching.is_set():
+                text = Path("/proc/meminfo").read_text()
+                available = int(re.search(r"MemAvailable:\s+(\d+) kB", text).group(1)) * 1024
+                lowest["available"] = min(lowest["available"], available)
+                time.sleep(0.25)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
+                together = list(pool.map(lambda p: train(p, args.epochs, peaks), people))
+        finally:
+            watching.set()
+            watcher.join()
+        report["lowest_mem_available_gib"] = round(gib(lowest["available"]), 2)
         report["train_together"] = [dict(r, peak_pss=peaks[p.name]) for r, p in zip(together, people)]
         for p, r in zip(people, report["train_together"]):
             print(f"{p.name} training with {len(people)} at once: {r['seconds_per_epoch']:.2f} s/epoch, "
@@ -223,7 +255,7 @@ def main(argv=None):
           f"{int(usable // training)} all training at once")
     together_epoch = statistics.median(r["seconds_per_epoch"] for r in report["train_together"])
     print(f"seconds per epoch: {alone['seconds_per_epoch']:.2f} alone, {together_epoch:.2f} with {len(people)} at once "
-          f"on {os.cpu_count()} cores")
+          f"on {os.cpu_count()} cores; lowest MemAvailable meanwhile {report['lowest_mem_available_gib']:.1f} GiB")
     print(f"load average {report['load_start'][0]:.1f} at the start, {report['load_end'][0]:.1f} at the end; "
           f"took {report['seconds']:.0f} s")
     if args.out:

@@ -27,7 +27,7 @@
   fetch feedback), instructors get nbgrader's instructor tools too.
 * **Memory.** Each server runs with one BLAS thread, ends its kernels after 30 idle minutes
   and itself after an idle hour. A local spawner sets no memory limit: size the machine
-  with README's numbers (about 0.3 GB per active student).
+  with README's numbers ("What a hub costs": plan 1 GiB per working student).
 
 Environment variables of the ``jupyterhub`` process (defaults in brackets):
 

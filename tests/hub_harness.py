@@ -18,7 +18,8 @@ Three pieces:
 
 Everything has a timeout. :meth:`Classroom.close` stops the hub, ends every process still
 running as a class account (by pid), deletes the accounts with their homes and removes
-the temporary folder, also after a failure.
+the temporary folder, also after a failure; the hub's log (with the servers') is kept in
+``build/hub/jupyterhub.log``.
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ HUB_DIR = ROOT / "hub"
 CHP = ROOT / "build" / "npm" / "node_modules" / ".bin" / "configurable-http-proxy"
 #: The class's Python environment (``make hub-env``): the hub and every student's server run from it.
 CLASS_PYTHON = ROOT / "build" / "hub-venv" / "bin" / "python"
+#: Where the last hub's log is kept (the class folder itself is removed).
+LOGS = ROOT / "build" / "hub"
 COURSE_ID = "why-init"
 COURSE_FOLDER = "why-initialization-matters"
 FIRST_NOTEBOOK = f"{COURSE_FOLDER}/notebooks/00_start_here.ipynb"
@@ -217,24 +220,33 @@ class Classroom:
         return Person(self.hub, name, self.passwords[name])
 
     def close(self):
-        """Stop the hub, end the accounts' processes, delete the accounts and the folder."""
+        """Stop the hub, end the accounts' processes, delete the accounts and the folder.
+
+        The servers get SIGTERM together with the hub (each shuts its kernels down), rather
+        than one after the other from the hub's own cleanup, which waits for each in turn."""
+        uids = set()
+        for name in self.people:
+            try:
+                uids.add(pwd.getpwnam(name).pw_uid)
+            except KeyError:
+                pass
         try:
+            signal_processes(processes_of(uids), signal.SIGTERM)
             if self.hub is not None:
                 self.hub.stop()
         finally:
-            uids = set()
-            for name in self.people:
-                try:
-                    uids.add(pwd.getpwnam(name).pw_uid)
-                except KeyError:
-                    pass
             for signum in (signal.SIGTERM, signal.SIGKILL):
                 left = processes_of(uids)
                 if not left:
                     break
                 signal_processes(left, signum)
-                time.sleep(1.0)
+                deadline = time.monotonic() + 5
+                while processes_of(uids) and time.monotonic() < deadline:
+                    time.sleep(0.1)
             class_users.remove_users([n for n in self.people if _exists(n)], log=lambda *_: None)
+            if self.hub is not None and self.hub.log_path.exists():   # kept for whoever reads a failure
+                LOGS.mkdir(parents=True, exist_ok=True)
+                shutil.copy(self.hub.log_path, LOGS / "jupyterhub.log")
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self):

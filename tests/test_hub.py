@@ -155,10 +155,14 @@ def classroom():
         pytest.skip(f"hub test: {why}")
     room = Classroom(["alice", "bob", "carol"], "teach", mnist_cache=_mnist_cache())
     with room:
+        start = time.monotonic()
         room.start_hub()
+        print(f"\nhub started in {time.monotonic() - start:.1f} s")
         yield room
         uids = {room.home(n).stat().st_uid for n in room.people}
         port = room.hub.port
+        start = time.monotonic()
+    print(f"hub stopped, accounts and files removed in {time.monotonic() - start:.1f} s")
     # After close: no process of the class accounts is left, the hub's port is free, the folder is gone.
     assert processes_of(uids) == []
     assert not room.tmp.exists()
@@ -174,12 +178,34 @@ def test_a_class_on_jupyterhub(classroom):
     timings, arrivals = {}, {}
 
     # 2. Everyone follows the course link; students run notebook 00 in their own server.
+    # 3. Meanwhile the instructor releases the assignment: nbgrader's own API (what its
+    # formgrader calls), in a kernel of their server, with their nbgrader_config.py
+    # (JUPYTER_CONFIG_PATH), from the assignment's source in their copy of the course.
+    def release(result):
+        shell = teacher.kernel("instructor.ipynb")          # a kernel in their home, like a terminal
+        shell.execute(
+            "import json, os, shutil\n"
+            "from nbgrader.apps import NbGrader, NbGraderAPI\n"
+            "app = NbGrader()\n"
+            "app.load_config_file()\n"
+            "api = NbGraderAPI(config=app.config)\n"
+            "def step(result):\n"
+            "    return [result['success'], result.get('error') or '', result.get('log', '')[-3000:]]\n")
+        result["released"] = shell.value(
+            f"shutil.copytree(os.path.expanduser('~/{COURSE_FOLDER}/assignments/source/{ASSIGNMENT}'),\n"
+            f"                os.path.join(api.coursedir.root, 'source', '{ASSIGNMENT}'))\n"
+            f"print(json.dumps([api.coursedir.root, step(api.generate_assignment('{ASSIGNMENT}')),\n"
+            f"                  step(api.release_assignment('{ASSIGNMENT}'))]))", timeout=300)
+        result["shell"] = shell
+
     def arrive(name):
         start = time.monotonic()
         messages = people[name].open_course_link()
         opened = time.monotonic()
         result = {"pull": messages, "opened": opened - start}
-        if name != room.instructor:
+        if name == room.instructor:
+            release(result)
+        else:
             kernel, errors = run_notebook(people[name], FIRST_NOTEBOOK)
             result.update(errors=errors, ran=time.monotonic() - start, cache=kernel.value(CHECK_SHARED_CACHE))
             kernel.close()
@@ -188,7 +214,12 @@ def test_a_class_on_jupyterhub(classroom):
     stage = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
         arrived = dict(zip(people, pool.map(arrive, people)))
-    timings["log in, pull, run notebook 00"] = time.monotonic() - stage
+    timings["log in, pull, run notebook 00; release"] = time.monotonic() - stage
+    shell, released = arrived[room.instructor]["shell"], arrived[room.instructor]["released"]
+    course_dir = room.home(room.instructor) / "why-init-course"
+    assert released[0] == str(course_dir), released
+    assert all(ok for ok, *_ in released[1:]), released
+    source = nbformat.read(SOURCE, as_version=4)
     for name, result in arrived.items():
         home = room.home(name)
         pulled = "".join(m.get("output", "") for m in result["pull"])
@@ -206,29 +237,6 @@ def test_a_class_on_jupyterhub(classroom):
         assert cache["cache"] == str(room.data_dir / "mnist.npz")      # the shared cache, not a copy of their own
         assert (cache["dir_writable"], cache["append"]) == (False, "denied"), "students must not change the cache"
     assert not any((room.home(s) / ".cache" / "why-initialization-matters").exists() for s in room.students)
-
-    # 3. The instructor releases the assignment: nbgrader's own API (what its formgrader
-    # calls), in a kernel of their server, with their nbgrader_config.py (JUPYTER_CONFIG_PATH).
-    stage = time.monotonic()
-    shell = teacher.kernel("instructor.ipynb")          # a kernel in their home, like a terminal
-    shell.execute(
-        "import json, os, shutil\n"
-        "from nbgrader.apps import NbGrader, NbGraderAPI\n"
-        "app = NbGrader()\n"
-        "app.load_config_file()\n"
-        "api = NbGraderAPI(config=app.config)\n"
-        "def step(result):\n"
-        "    return [result['success'], result.get('error') or '', result.get('log', '')[-3000:]]\n")
-    released = shell.value(
-        f"shutil.copytree(os.path.expanduser('~/{COURSE_FOLDER}/assignments/source/{ASSIGNMENT}'),\n"
-        f"                os.path.join(api.coursedir.root, 'source', '{ASSIGNMENT}'))\n"
-        f"print(json.dumps([api.coursedir.root, step(api.generate_assignment('{ASSIGNMENT}')),\n"
-        f"                  step(api.release_assignment('{ASSIGNMENT}'))]))", timeout=300)
-    course_dir = room.home(room.instructor) / "why-init-course"
-    assert released[0] == str(course_dir), released
-    assert all(ok for ok, *_ in released[1:]), released
-    source = nbformat.read(SOURCE, as_version=4)
-    timings["release"] = time.monotonic() - stage
 
     def work(alias):
         student = people[names[alias]]
@@ -352,3 +360,35 @@ def test_without_the_proxy_the_hub_test_skips_with_the_reason(monkeypatch, tmp_p
         assert "configurable-http-proxy" in reason and "make" in reason
     else:
         assert "root" in reason
+
+
+def test_kubernetes_config_wires_the_course_cache_and_link_together():
+    """hub/k8s/config.yaml (not deployable here; validated against the chart's schema by hand,
+    see README) agrees with the repository and with hub/k8s/mnist-cache.yaml: the pulled folder
+    is on PYTHONPATH and holds the notebook the default URL opens, COURSE_DATA_DIR is where the
+    cache volume is mounted, read-only, and that volume is the claim the cache job fills."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "hub" / "k8s" / "config.yaml").read_text())
+    cache_docs = list(yaml.safe_load_all((ROOT / "hub" / "k8s" / "mnist-cache.yaml").read_text()))
+    single = config["singleuser"]
+    home = single["storage"].get("homeMountPath", "/home/jovyan")
+    folder = f"{home}/{COURSE_FOLDER}"
+    pull = single["lifecycleHooks"]["postStart"]["exec"]["command"][-1].split()
+    assert pull[0] == "gitpuller" and pull[2] == "main" and pull[3] == folder
+    assert single["extraEnv"]["PYTHONPATH"] == folder
+    assert single["defaultUrl"] == f"/lab/tree/{FIRST_NOTEBOOK}" and (ROOT / FIRST_NOTEBOOK.split("/", 1)[1]).is_file()
+    (mount,) = single["storage"]["extraVolumeMounts"]
+    (volume,) = single["storage"]["extraVolumes"]
+    assert mount["readOnly"] is True and volume["persistentVolumeClaim"]["readOnly"] is True
+    assert single["extraEnv"]["COURSE_DATA_DIR"] == mount["mountPath"] and mount["name"] == volume["name"]
+    claim = next(d for d in cache_docs if d["kind"] == "PersistentVolumeClaim")
+    job = next(d for d in cache_docs if d["kind"] == "Job")
+    assert volume["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["python", "-m", "course_lib.data"]
+    assert container["command"][container["command"].index("--data-dir") + 1] == container["volumeMounts"][0]["mountPath"]
+    # The students' nbgrader panels hidden on Kubernetes are the ones hidden on one machine.
+    page = json.loads((ROOT / "hub" / "jupyter" / "student" / "labconfig" / "page_config.json").read_text())
+    assert single["extraFiles"]["student-lab-page-config"]["data"] == page
