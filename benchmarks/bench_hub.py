@@ -154,7 +154,7 @@ def main(argv=None):
     if why:
         print(f"cannot run: {why}", file=sys.stderr)
         return 2
-    from course_lib import data
+    from course_lib.data import mnist as data
 
     cache = data.resolve_data_dir() / data.CACHE_FILE
     names = [f"s{i}" for i in range(args.students)]

@@ -53,7 +53,7 @@ EXPECTED_SCORE = {"alice": 8.0, "bob": 3.0, "carol": 0.0}
 
 
 def _mnist_cache():
-    from course_lib import data
+    from course_lib.data import mnist as data
 
     return data.resolve_data_dir() / data.CACHE_FILE
 
