@@ -186,20 +186,13 @@ class Classroom:
         # The shared MNIST cache: owned by root, read-only for everyone.
         self.data_dir.mkdir()
         target = self.data_dir / self.mnist_cache.name
-        try:
-            os.link(self.mnist_cache, target)           # same file system: no 55 MB copy
-        except OSError:
-            shutil.copy(self.mnist_cache, target)
-        if target.stat().st_mode & 0o222 or target.stat().st_uid != 0:
-            if os.path.samefile(target, self.mnist_cache):  # never change the original's mode
-                target.unlink()
-                shutil.copy(self.mnist_cache, target)
-            os.chmod(target, 0o444)
+        shutil.copy(self.mnist_cache, target)            # a copy: the original's mode stays as it is
+        os.chmod(target, 0o444)
         os.chmod(self.data_dir, 0o555)
         # The course: this checkout's HEAD as branch main of a bare repository.
         subprocess.run(["git", "init", "--quiet", "--bare", str(self.repo)], check=True)
-        subprocess.run(["git", "--git-dir", str(self.repo), "fetch", "--quiet", str(ROOT), "+HEAD:refs/heads/main"],
-                       check=True)
+        subprocess.run(["git", "--git-dir", str(self.repo), "fetch", "--quiet", "--depth", "1", f"file://{ROOT}",
+                        "+HEAD:refs/heads/main"], check=True)
         subprocess.run(["git", "--git-dir", str(self.repo), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
         subprocess.run(["chmod", "-R", "a+rX", str(self.repo)], check=True)
         (self.tmp / "gitconfig").write_text(f"[safe]\n\tdirectory = {self.repo}\n")
