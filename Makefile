@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: lab test test-kernels test-min install data data-dev bench bench-hub hub-proxy hub-env clean-venv
 
-# JupyterHub's proxy for tests/test_hub.py (and a one-machine class, hub/README.md), from
+# JupyterHub's proxy for tests/test_hub.py (and a one-machine class, README's "Running a class"), from
 # the npm registry into build/npm/ (never globally). Without npm it says so and the hub
 # test skips with the reason.
 CHP_VERSION := 5.1.0
