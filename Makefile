@@ -67,7 +67,7 @@ $(HUB_STAMP): pyproject.toml
 	@if [ -x $(HUB_PYTHON) ] && $(HUB_PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	    $(HUB_PYTHON) -m venv $(HUB_VENV) && \
 	    $(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip && \
-	    $(HUB_VENV)/bin/python -m pip install --quiet -e '.[lab,hub]' && touch $@; \
+	    $(HUB_VENV)/bin/python -m pip install --quiet -e '.[lab,grade,hub]' && touch $@; \
 	else \
 	    echo "note: $(HUB_PYTHON) with venv is missing, so $(HUB_VENV) is not made; tests/test_hub.py will skip" >&2; \
 	fi

@@ -80,14 +80,14 @@ def missing_requirements():
     for tool in ("useradd", "userdel", "chpasswd", "runuser", "git"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
-    for module in ("jupyterhub", "nbgitpuller", "nbgrader", "websocket"):
+    if not (CHP.is_file() and os.access(CHP, os.X_OK)):
+        why = "npm is not installed" if shutil.which("npm") is None else "run `make hub-proxy`"
+        return f"configurable-http-proxy is missing from build/npm ({why}; make test does it)"
+    for module in ("requests", "websocket", "nbformat"):     # what the harness itself uses, over HTTP
         try:
             __import__(module)
         except ImportError:
             return f"Python package {module} is missing (pip install -e '.[dev]')"
-    if not (CHP.is_file() and os.access(CHP, os.X_OK)):
-        why = "npm is not installed" if shutil.which("npm") is None else "run `make hub-proxy`"
-        return f"configurable-http-proxy is missing from build/npm ({why}; make test does it)"
     if not CLASS_PYTHON.exists():
         return f"the class's Python environment {CLASS_PYTHON.parent.parent} is missing (make hub-env; make test does it)"
     probe = subprocess.run([str(CLASS_PYTHON), "-c", "import sys, jupyterhub, nbgitpuller, nbgrader, jupyterlab; "
