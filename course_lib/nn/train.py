@@ -34,8 +34,10 @@ import numpy as np
 
 from ..checks import check_rng
 from ..blas import single_blas_thread
+from .dropout import check_dropout, dropout_backward, dropout_forward, dropout_masks
 from .fast_step import _Minibatch
 from .network import _QUIET, Network, as_targets, check_inputs
+from .optimizers import SGD, get_optimizer
 
 __all__ = ["sgd", "History", "MONITORS"]
 
@@ -119,6 +121,8 @@ def sgd(
     monitor=None,
     callback=None,
     progress=None,
+    optimizer="sgd",
+    dropout=0.0,
 ):
     """Train ``net`` in place by minibatch SGD; return a :class:`History`.
 
@@ -134,6 +138,18 @@ def sgd(
                    if it returns True, training stops.
       progress:    True/False to force the progress bar on/off; None (default)
                    shows it once the run has taken more than 2 seconds.
+      optimizer:   what a step does with the gradient: "sgd" (default, the update
+                   above), "momentum", "nesterov", "rmsprop", "adam", or an
+                   Optimizer object (see :mod:`course_lib.nn.optimizers`, whose
+                   docstring gives each rule). lmbda enters every one of them as the
+                   L2 term (lmbda / n) W of the gradient (for Adam: L2, not AdamW).
+      dropout:     probability in [0, 1) of dropping each hidden unit at each step
+                   (inverted dropout, :mod:`course_lib.nn.dropout`); the monitored
+                   metrics and the trained net use no dropout.
+
+    Plain SGD without dropout runs the tuned kernel of :mod:`course_lib.nn.fast_step`;
+    the other optimizers and dropout run the readable step (Network's forward and
+    backward, then ``optimizer.step``), which is slower per step.
 
     Training runs with BLAS limited to one thread (see :mod:`course_lib.blas`): at
     these matrix sizes a second thread never helped in benchmarks/bench_training.py
@@ -164,6 +180,13 @@ def sgd(
         if name.startswith("validation") and validation is None:
             raise ValueError(f"monitor asks for {name!r} but no validation=(X_val, y_val) was given")
 
+    optimizer = get_optimizer(optimizer)
+    dropout = check_dropout(dropout)
+    readable = not isinstance(optimizer, SGD) or dropout > 0
+    if readable:
+        params = [p for _, p in net.parameters()]
+        state = optimizer.start(params)
+
     history = History()
     bar = _Progress(epochs, progress)
     decay = 1.0 - eta * lmbda / n
@@ -177,8 +200,11 @@ def sgd(
             for epoch in range(1, epochs + 1):
                 start = time.perf_counter()
                 order = rng.permutation(n)
+                if readable:
+                    _readable_steps(net, X, Y, order, batch_size, optimizer, params, state, eta, lmbda, n,
+                                    dropout, rng)
                 for kernel, rows in ((full, order[:n_full * batch_size]), (last, order[n_full * batch_size:])):
-                    if kernel is not None:
+                    if kernel is not None and not readable:
                         kernel.run(net, X, Y, rows, eta, decay)
                 history.epoch_seconds.append(time.perf_counter() - start)
                 _record(net, history, monitor, X, Y, validation, lmbda, n)
@@ -192,6 +218,22 @@ def sgd(
     finally:
         bar.close()
     return history
+
+
+def _readable_steps(net, X, Y, order, batch_size, optimizer, params, state, eta, lmbda, n, dropout, rng):
+    """One epoch of steps, in the minibatches of ``order``, by Network's plain backprop
+    (through dropout masks drawn from ``rng`` if ``dropout`` > 0) and ``optimizer.step``."""
+    for k in range(0, len(order), batch_size):
+        rows = order[k:k + batch_size]
+        x, y = X[rows], Y[rows]
+        if dropout:
+            masks = dropout_masks(net, len(rows), dropout, rng=rng)
+            _, cache = dropout_forward(net, x, masks)
+            grads_W, grads_b = dropout_backward(net, cache, masks, y, lmbda, n)
+        else:
+            _, cache = net._forward(x)
+            grads_W, grads_b = net._backward(cache, y, lmbda, n)
+        optimizer.step(params, [g for pair in zip(grads_W, grads_b) for g in pair], state, eta)
 
 
 def _record(net, history, monitor, X, Y, validation, lmbda, n):
