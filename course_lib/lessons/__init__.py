@@ -15,6 +15,7 @@ One module per notebook, named after it:
                            initializers' names mean and six circulating mistakes, measured
     weight_decay       10  Nielsen's Problem: L2 decay with the old initialization, measured
                            (``python -m course_lib.lessons.weight_decay`` reruns it)
+    optimizers         11  which bad inits Adam rescues (too small) and which it cannot; dropout
     normalization      12  batch norm and residual connections at depth 50: what they change,
                            what init still decides (``python -m course_lib.lessons.normalization``)
 

@@ -10,6 +10,7 @@
     depth_explorer       notebook 05's depth slider (DepthExplorer)
     train_widget         notebook 04's train-it-yourself widget
     beyond_fan_in        notebook 09's figures (gains, leaky ReLU, draws, gradient signs, mistakes)
+    optimizer_plots      notebook 11's figures (loss over seeds, the size of a first step)
 
 Importing course_lib.viz imports no matplotlib; each module does, on its own import.
 """
