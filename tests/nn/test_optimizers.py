@@ -198,3 +198,25 @@ def test_sgd_names_a_bad_optimizer(kwargs, match, rng):
     X, y = blobs(rng, n=20)
     with pytest.raises(ValueError, match=match):
         sgd(Network([4, 5, 3], rng=rng), X, y, epochs=1, batch_size=5, eta=0.1, rng=rng, **kwargs)
+
+
+def test_plain_sgd_still_runs_the_fast_kernel_and_the_others_do_not(rng, monkeypatch):
+    # optimizer="sgd" (or SGD()) without dropout must stay on fast_step's kernel, so every
+    # earlier result is unchanged bit for bit; the other rules and dropout take the readable step.
+    from course_lib.nn import fast_step
+
+    calls = []
+    original = fast_step._Minibatch.run
+    monkeypatch.setattr(fast_step._Minibatch, "run", lambda self, *a: calls.append(1) or original(self, *a))
+    X, y = blobs(rng, n=30)
+    runs = {}
+    for label, kwargs in (("default", {}), ("sgd", dict(optimizer="sgd")), ("SGD()", dict(optimizer=SGD())),
+                          ("adam", dict(optimizer="adam")), ("dropout", dict(dropout=0.2))):
+        calls.clear()
+        net = Network([4, 6, 3], rng=np.random.default_rng(1))
+        sgd(net, X, y, epochs=2, batch_size=10, eta=0.1, rng=np.random.default_rng(2), monitor=(), **kwargs)
+        runs[label] = (len(calls), net)
+    assert [runs[k][0] for k in runs] == [2, 2, 2, 0, 0]            # one kernel call per epoch
+    for label in ("sgd", "SGD()"):
+        for (_, p), (_, q) in zip(runs[label][1].parameters(), runs["default"][1].parameters()):
+            np.testing.assert_array_equal(p, q)
