@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.assignments import (
+from course_lib.classroom.assignments import (
     CODE_STUB,
     TEXT_STUB,
     cell_role,
@@ -27,7 +27,7 @@ from course_lib.assignments import (
     student_version,
     validate_source,
 )
-from course_lib.grading import collect_submissions, grade_assignment, main, restore_instructor_cells, write_scores
+from course_lib.classroom.grading import collect_submissions, grade_assignment, main, restore_instructor_cells, write_scores
 
 # No BLAS numerics decide these tests' outcome: `make test-kernels` skips them (see the Makefile).
 pytestmark = pytest.mark.blas_independent
@@ -187,7 +187,7 @@ def test_assignments_draw_random_numbers_only_from_generators():
 def test_committed_student_versions_are_up_to_date():
     results = release(COURSE, check=True)
     stale = [str(r) for r in results if r.action != "unchanged"]
-    assert not stale, "run `python -m course_lib.grading release`:\n" + "\n".join(stale)
+    assert not stale, "run `python -m course_lib.classroom release`:\n" + "\n".join(stale)
     for name in NAMES:
         text = "\n".join(c.source for c in released_of(name).cells)
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, name
