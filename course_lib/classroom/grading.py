@@ -175,6 +175,34 @@ def restore_instructor_cells(source, submission):
     return out
 
 
+def submission_edits(source, submission):
+    """What the student did to the instructor's cells (each one is restored anyway): a sentence per
+    test or read-only cell edited, deleted or copied, and per cell whose nbgrader metadata changed."""
+    released = {grade_id(c): c for c in student_version(source).cells if cell_role(c) != "plain"}
+    seen, edits = {}, []
+    for cell in submission.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        if gid not in released:
+            edits.append(f"a cell with grade_id {gid!r}, not in the assignment (ignored)")
+            continue
+        seen[gid] = seen.get(gid, 0) + 1
+        original = released[gid]
+        if seen[gid] > 1:
+            edits.append(f"{gid}: copied (the copy is ignored)")
+            continue
+        if meta != original.metadata.get("nbgrader"):
+            edits.append(f"{gid}: its nbgrader metadata was edited (restored)")
+        if cell_role(original) != "solution" and (cell.cell_type, cell.source) != (original.cell_type, original.source):
+            edits.append(f"{gid}: the submission edited this {cell_role(original)} cell (restored)")
+    for gid, original in released.items():
+        if gid not in seen and cell_role(original) != "solution":
+            edits.append(f"{gid}: deleted from the submission (restored)")
+    return edits
+
+
 def bound_names(code):
     """Names a cell binds at its top level (assignments, imports, def, class, for, with), by ast; [] if it does not parse."""
     try:
@@ -396,6 +424,7 @@ def grade_notebook(source, submission, *, student="", assignment="", timeout=DEF
     grade = Grade(student=student, assignment=assignment, note=run.note,
                   sandbox=getattr(sandbox, "description", "none"))
     tampering = grade.tampering
+    tampering += submission_edits(source, submission)
     allowed = [str(sandbox.workdir), "/tmp"] if sandbox is not None else ["/tmp"]
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
