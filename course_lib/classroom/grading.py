@@ -425,7 +425,8 @@ def grade_notebook(source, submission, *, student="", assignment="", timeout=DEF
                   sandbox=getattr(sandbox, "description", "none"))
     tampering = grade.tampering
     tampering += submission_edits(source, submission)
-    allowed = [str(sandbox.workdir), "/tmp"] if sandbox is not None else ["/tmp"]
+    # In the sandbox an absolute path that fails is not the kernel's (its /tmp is private and empty).
+    allowed = [str(sandbox.workdir)] if sandbox is not None else []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -535,8 +536,15 @@ def _grade_job(job):
     with Sandbox(mode=job["mode"], limits=job["limits"], readonly=job["readonly"], uid=uid,
                  notebook_name=f"{name}.ipynb", text=nbformat.writes(submission)) as box:
         box.description = job["description"] + (f", uid {uid}" if uid is not None else "")
-        grade, executed = grade_notebook(source, submission, student=student, assignment=name,
-                                         timeout=job["timeout"], kernel_name=job["kernel_name"], sandbox=box)
+        try:
+            grade, executed = grade_notebook(source, submission, student=student, assignment=name,
+                                             timeout=job["timeout"], kernel_name=job["kernel_name"], sandbox=box)
+        except Exception as error:  # the kernel did not start, or died while the grader set up its checks
+            tail = box.log_tail()
+            grade = _unreadable(source, student, name, f"grading failed: {type(error).__name__}: {error}"
+                                + (f" (kernel: {tail})" if tail else ""), box.description)
+            grade.tampering.append(f"the kernel failed before the tests: {type(error).__name__}")
+            return grade, None
     return grade, nbformat.writes(executed)
 
 

@@ -69,12 +69,30 @@ _KEPT_TYPES = (types.FunctionType, types.BuiltinFunctionType, type, types.Module
 
 
 def _watched(name, value):
-    """Which module entries are compared: functions and classes under any name; modules and
-    floats (``math.pi``) under public names. Other data changes legitimately (caches, counters,
+    """Which module entries are compared: callables (functions, classes, numpy's dispatchers,
+    bound methods such as ``sys.excepthook``) under any name; modules and floats
+    (``math.pi``) under public names. Other data changes legitimately (caches, counters,
     ``tempfile.tempdir``), so it is not compared."""
-    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
+    if callable(value):
         return True
     return not name.startswith("_") and isinstance(value, (types.ModuleType, float))
+
+
+def _python_functions(value):
+    """The Python functions whose code runs when ``value`` is called: itself, or what a wrapper
+    wraps (``__wrapped__`` from functools.wraps, ``_implementation`` of numpy's dispatchers)."""
+    if isinstance(value, _FUNCTION):
+        return [value]
+    found = []
+    if not isinstance(value, type):
+        for attr in ("__wrapped__", "_implementation"):
+            try:
+                inner = getattr(value, attr, None)
+            except Exception:
+                continue
+            if isinstance(inner, _FUNCTION):
+                found.append(inner)
+    return found
 
 
 def _function_state(f):
@@ -161,8 +179,10 @@ class Guard:
             entries = {k: v for k, v in entries.items() if k not in _VOLATILE.get(modname, ())}
             modules[modname] = (module, entries)
             for value in entries.values():
+                for inner in _python_functions(value):
+                    functions[id(inner)] = (inner, _function_state(inner))
                 if isinstance(value, _FUNCTION):
-                    functions[id(value)] = (value, _function_state(value))
+                    pass
                 elif isinstance(value, type) and value.__module__ == modname and id(value) not in classes:
                     members = {k: v for k, v in list(vars(value).items()) if isinstance(v, _KEPT_TYPES)}
                     classes[id(value)] = (value, members)
@@ -215,6 +235,12 @@ class Guard:
             if _function_state(f) != state:
                 changed.append(f"{getattr(f, '__module__', '?')}.{f.__qualname__} (its code)")
                 f.__code__, f.__defaults__, f.__kwdefaults__ = state
+        if sys.gettrace() is not None:
+            changed.append("sys.settrace")
+        if sys.getprofile() is not None:
+            changed.append("sys.setprofile")
+        if getattr(threading, "_trace_hook", None) is not None or getattr(threading, "_profile_hook", None) is not None:
+            changed.append("threading.settrace")
         self._settrace(None)
         self._setprofile(None)
         self._thread_settrace(None)

@@ -103,7 +103,8 @@ def _submissions(source_nb, paths):
         def check_close(actual, expected):          # the read-only helper, redefined
             pass
         np.allclose = lambda *a, **k: True           # numpy, replaced
-        np.isclose.__code__ = (lambda a, b, rtol=1e-05, atol=1e-08, equal_nan=False: True).__code__
+        target = getattr(np.isclose, "_implementation", np.isclose)    # the Python code behind numpy's dispatcher
+        target.__code__ = (lambda a, b, rtol=1e-05, atol=1e-08, equal_nan=False: True).__code__
         len = lambda x: 4                            # a builtin, shadowed
         builtins.abs = lambda x: 0                   # a builtin, replaced
         math.pi = 3.0
@@ -241,7 +242,7 @@ def test_every_cheat_scores_zero_and_is_flagged(redteam, student):
                "test_roots: SystemExit"]),
     ("library", ["check_close (the instructor's)", "numpy.allclose", "isclose (its code)",
                  "len (shadows the builtin)", "builtins.abs", "math.pi"]),
-    ("during", ["test_double: changed while it ran: check_close", "test_roots: changed while it ran: numpy.allclose"]),
+    ("during", ["test_double: changed while it ran: check_close", "numpy.allclose"]),
     ("forger", ["test_double: the grader's check before it did not answer"]),
     ("editor", ["test_double: the submission edited this tests cell", "test_double: its nbgrader metadata was edited",
                 "test_roots: its nbgrader metadata was edited", "test_hidden: deleted", "test_double: copied"]),
