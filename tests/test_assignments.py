@@ -260,6 +260,8 @@ def test_solution_scores_full_marks_and_stub_scores_zero(graded_csv, name):
     assert float(blank["score"]) == 0, f"the untouched student version scored: {blank}"
     assert all(float(blank[gid]) == 0 for gid in points)
     assert "NotImplementedError" in blank["problems"]
+    # Honest submissions raise no flag: the grader's guard finds nothing to restore in them.
+    assert solver["tampering"] == "" and blank["tampering"] == "", (solver["tampering"], blank["tampering"])
 
 
 def test_graded_notebooks_are_written_apart_and_hold_the_hidden_tests(graded_csv):
@@ -306,6 +308,10 @@ def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
     assert (grade.student, grade.score, grade.max_score) == ("mallory", 3, 8)
     assert {t.status for t in grade.tests if t.points == 0} == {"NotImplementedError"}
     assert "longer than 5 s" in grade.note
+    flags = "; ".join(grade.tampering)
+    for sign in ("test_xavier_shape: the submission edited this tests cell", "test_he_variance: its nbgrader metadata",
+                 "test_he_uniform_bound: deleted", "timeout"):
+        assert sign in flags, (sign, flags)
 
     out = tmp_path / "grades.csv"
     write_scores([grade], out)

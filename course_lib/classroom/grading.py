@@ -2,11 +2,13 @@
 
 Command line, from the repository root (``--help`` on each for every option)::
 
-    python -m course_lib.grading release [NAME ...] [--force] [--check]
-    python -m course_lib.grading grade NAME SUBMISSION ... --output grades.csv [--graded-dir DIR] [--timeout 60]
+    python -m course_lib.classroom release [NAME ...] [--force] [--check]
+    python -m course_lib.classroom grade NAME SUBMISSION ... --output grades.csv [--graded-dir DIR]
+        [--feedback-dir DIR] [--jobs N] [--timeout 60] [--sandbox auto|bwrap|none] [--kernel-uid UID]
+        [--memory MiB] [--cpu-time S] [--processes N] [--file-size MiB] [--expose DIR]
 
-``release`` writes the student versions (see :mod:`course_lib.assignments`).
-``grade`` grades submissions of assignment NAME against the instructor's source
+``release`` writes the student versions (see :mod:`.assignments`). ``grade`` grades
+submissions of assignment NAME against the instructor's source
 ``assignments/source/NAME/NAME.ipynb``. A SUBMISSION is a notebook file (the
 student is its file name, e.g. ``alice.ipynb``, or, for ``.../alice/NAME/NAME.ipynb``,
 the folder above ``NAME``: nbgrader's layout) or a folder laid out like nbgrader's
@@ -16,26 +18,36 @@ How one submission is graded
 ----------------------------
 1. *Restore the instructor's cells.* Cells are matched by ``grade_id``
    (``metadata.nbgrader``). Test and read-only cells are replaced by the
-   instructor's source (with its hidden tests), whatever the student did to them;
-   a deleted one is put back after the cell that precedes it in the source;
-   solution cells keep the student's code (a deleted one becomes the stub). Cells
-   the student added stay where they are, without nbgrader metadata (a copied cell
-   cannot pose as a test).
-2. *Run it* in a fresh kernel with nbclient, in an empty temporary working
-   directory, each cell limited to ``timeout`` seconds; errors do not stop the run.
-   A cell that times out, or a kernel that dies, ends the run: the cells after it
-   count as not run.
+   instructor's source (with its hidden tests), whatever the student did to them
+   (what they did is reported: :func:`submission_edits`); a deleted one is put back
+   after the cell that precedes it in the source; solution cells keep the student's
+   code (a deleted one becomes the stub). Cells the student added stay where they
+   are, without nbgrader metadata (a copied cell cannot pose as a test).
+2. *Run it* in a fresh kernel in its own sandbox (:mod:`.sandbox`: a private view
+   of the files holding only the submission's folder, an unprivileged uid, resource
+   limits), each cell limited to ``timeout`` seconds; errors do not stop the run. A
+   cell that times out, or a kernel that dies, ends the run: the cells after it
+   count as not run. Before the first cell the grader puts its guard into the
+   kernel (:mod:`.kernel_guard`); around each instructor cell it asks the guard to
+   restore what student cells subverted, and to report whether the cell ran to its
+   last line and whether anything changed while it ran (signed answers).
 3. *Score it.* A test cell earns its ``points`` (from the instructor's source,
-   never from the submission) when it ran without an error, else 0.
+   never from the submission) when it ran without an error and the guard vouched
+   for it, else 0. Every sign of tampering goes to ``Grade.tampering``.
+
+``--jobs N`` grades N submissions at once, each in a worker process with its own
+kernel and sandbox (job slot k uses uid ``kernel_uid + k`` when the grader is root).
 
 Nothing is ever written next to a submission or over an existing file (unless
-``--force``): the score table goes to ``--output``, and, with ``--graded-dir``, the
-executed notebooks (with the tracebacks the student will want to see) go to
-``DIR/<student>/NAME/NAME.ipynb``.
+``--force``): the score table goes to ``--output``; with ``--graded-dir``, the
+executed notebooks (with the tracebacks, and the hidden tests) go to
+``DIR/<student>/NAME/NAME.ipynb``; with ``--feedback-dir``, each student's HTML
+feedback (:mod:`.feedback`: no test source) to ``DIR/<student>/NAME/NAME.html``.
 
 The score table (CSV) has one row per student: ``student, assignment, score,
-max_score``, one column per test cell (its ``grade_id``; points earned) and
-``problems`` (which test failed, with the exception's name).
+max_score``, one column per test cell (its ``grade_id``; points earned),
+``problems`` (which test failed, with the exception's name), ``tampering`` and
+``sandbox`` (see :func:`write_scores`).
 """
 from __future__ import annotations
 
@@ -46,7 +58,6 @@ import csv
 import hashlib
 import hmac
 import json
-import os
 import queue
 import re
 import secrets
@@ -72,7 +83,9 @@ __all__ = [
     "grade_notebook",
     "collect_submissions",
     "grade_assignment",
+    "submission_edits",
     "write_scores",
+    "TRAILING_COLUMNS",
     "main",
 ]
 
@@ -82,8 +95,9 @@ DEFAULT_TIMEOUT = 60
 
 @dataclass(frozen=True)
 class CellScore:
-    """One test cell's outcome: ``status`` is 'passed', the exception's name, 'timeout' or 'not run';
-    ``message`` the exception's message, if any."""
+    """One test cell's outcome: ``status`` is 'passed', the exception's name, 'timeout', 'kernel died',
+    'not run', or 'tampered' (it ran without an error but the guard could not vouch for it);
+    ``message`` the exception's message, or why the guard could not vouch."""
 
     grade_id: str
     points: float
@@ -177,8 +191,10 @@ def restore_instructor_cells(source, submission):
 
 def submission_edits(source, submission):
     """What the student did to the instructor's cells (each one is restored anyway): a sentence per
-    test or read-only cell edited, deleted or copied, and per cell whose nbgrader metadata changed."""
+    test or read-only cell edited (its source is neither the student version's nor the instructor's),
+    deleted or copied, and per cell whose nbgrader metadata changed."""
     released = {grade_id(c): c for c in student_version(source).cells if cell_role(c) != "plain"}
+    instructor = {grade_id(c): c for c in source.cells if cell_role(c) != "plain"}
     seen, edits = {}, []
     for cell in submission.cells:
         meta = cell.get("metadata", {}).get("nbgrader")
@@ -195,7 +211,8 @@ def submission_edits(source, submission):
             continue
         if meta != original.metadata.get("nbgrader"):
             edits.append(f"{gid}: its nbgrader metadata was edited (restored)")
-        if cell_role(original) != "solution" and (cell.cell_type, cell.source) != (original.cell_type, original.source):
+        as_written = {(original.cell_type, original.source), (original.cell_type, instructor[gid].source)}
+        if cell_role(original) != "solution" and (cell.cell_type, cell.source) not in as_written:
             edits.append(f"{gid}: the submission edited this {cell_role(original)} cell (restored)")
     for gid, original in released.items():
         if gid not in seen and cell_role(original) != "solution":
@@ -411,7 +428,9 @@ def grade_notebook(source, submission, *, student="", assignment="", timeout=DEF
     A test cell earns its points when it ran without an error, the guard vouched for
     it before and after (signed answers), it reached its last line, and nothing the
     guard watches changed while it ran. Every other sign of tampering is listed in
-    ``Grade.tampering``. Returns: (Grade, executed notebook).
+    ``Grade.tampering``. Without ``sandbox`` (a :class:`~.sandbox.Sandbox`), the kernel runs
+    unsandboxed, as the grader's user, in a temporary folder: :func:`grade_assignment`
+    always makes one. Returns: (Grade, executed notebook).
     """
     nb = restore_instructor_cells(source, submission)
     protected, modules = {}, imported_packages(c.source for c in source.cells if cell_role(c) != "solution"

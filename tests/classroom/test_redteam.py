@@ -12,7 +12,6 @@ The isolation cheats need bubblewrap (.ci/run installs it); without it they skip
 """
 import csv
 import hashlib
-import os
 import shutil
 import sys
 import textwrap
