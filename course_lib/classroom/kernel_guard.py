@@ -143,7 +143,9 @@ class Guard:
 
     def _sensitive_objects(self):
         shell = self._shell
-        objects = {"shell": shell, "kernel": self._kernel}
+        objects = {"shell": shell}
+        if self._kernel is not None:
+            objects["kernel"] = self._kernel
         for attr in ("displayhook", "display_pub", "display_formatter", "compile", "events",
                      "input_transformer_manager", "InteractiveTB", "SyntaxTB"):
             if getattr(shell, attr, None) is not None:
@@ -165,32 +167,32 @@ class Guard:
             traits = getattr(obj, "_trait_values", None)
             traits = {k: v for k, v in (traits or {}).items() if callable(v) or isinstance(v, list) or k in _SENSITIVE}
             self._objects[name] = (obj, own, traits)
-        self._sys_modules = {k: v for k, v in sys.modules.items() if isinstance(v, types.ModuleType)}
-        modules, classes, functions = {}, {}, {}
+        # Modules already recorded were just restored to their record (see after()), so only the
+        # modules imported since are added: the record grows, it is never rebuilt (that is the slow part).
         user_ns = self._shell.user_ns
-        for modname, module in self._sys_modules.items():
+        for modname, module in list(sys.modules.items()):
+            if not isinstance(module, types.ModuleType) or modname in self._sys_modules:
+                continue
+            self._sys_modules[modname] = module
             try:
                 namespace = vars(module)
             except TypeError:
                 continue
             if namespace is user_ns:  # __main__: the notebook's own namespace (see _names)
                 continue
-            entries = {k: v for k, v in list(namespace.items()) if _watched(k, v)}
-            entries = {k: v for k, v in entries.items() if k not in _VOLATILE.get(modname, ())}
-            modules[modname] = (module, entries)
+            entries = {k: v for k, v in list(namespace.items())
+                       if _watched(k, v) and k not in _VOLATILE.get(modname, ())}
+            self._modules[modname] = (module, entries)
             for value in entries.values():
                 for inner in _python_functions(value):
-                    functions[id(inner)] = (inner, _function_state(inner))
-                if isinstance(value, _FUNCTION):
-                    pass
-                elif isinstance(value, type) and value.__module__ == modname and id(value) not in classes:
+                    self._functions[id(inner)] = (inner, _function_state(inner))
+                if isinstance(value, type) and value.__module__ == modname and id(value) not in self._classes:
                     members = {k: v for k, v in list(vars(value).items()) if isinstance(v, _KEPT_TYPES)}
-                    classes[id(value)] = (value, members)
+                    self._classes[id(value)] = (value, members)
                     for member in members.values():
                         target = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
                         if isinstance(target, _FUNCTION):
-                            functions[id(target)] = (target, _function_state(target))
-        self._modules, self._classes, self._functions = modules, classes, functions
+                            self._functions[id(target)] = (target, _function_state(target))
         ns = self._shell.user_ns
         self._helpers = {}
         for name, value in self._names.items():

@@ -159,7 +159,7 @@ def readonly_paths(packages=(), expose=(), forbidden=()):
             if path == secret or path in secret.parents:
                 raise ValueError(f"the kernel would see {secret} through {path}: "
                                  f"grade with a course folder that is not inside {path}")
-    return sorted(paths)
+    return sorted(p for p in paths if not any(other in p.parents for other in paths))  # outermost only
 
 
 def _bwrap_view(readonly, writable, workdir):
