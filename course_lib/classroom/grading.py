@@ -36,7 +36,7 @@ How one submission is graded
    for it, else 0. Every sign of tampering goes to ``Grade.tampering``.
 
 ``--jobs N`` grades N submissions at once, each in a worker process with its own
-kernel and sandbox (job slot k uses uid ``kernel_uid + k`` when the grader is root).
+kernel and sandbox (and, when the grader is root, its own uid: :func:`~.sandbox.lease_uid`).
 
 Nothing is ever written next to a submission or over an existing file (unless
 ``--force``): the score table goes to ``--output``; with ``--graded-dir``, the
@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import csv
 import hashlib
@@ -70,7 +71,8 @@ import nbformat
 from nbclient.util import ensure_async, run_sync
 
 from .assignments import cell_role, find_assignments, grade_id, release, student_version
-from .sandbox import DEFAULT_KERNEL_UID, Limits, Sandbox, SandboxPolicy, choose_mode, imported_packages, readonly_paths
+from .sandbox import (DEFAULT_KERNEL_UID, Limits, Sandbox, SandboxPolicy, choose_mode, imported_packages, lease_uid,
+                      readonly_paths)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -533,13 +535,6 @@ def _unreadable(source, student, name, note, sandbox):
     return grade
 
 
-_SLOT = {"slot": 0}
-
-
-def _take_slot(slots):
-    _SLOT["slot"] = slots.get()
-
-
 def _grade_job(job):
     """Grade one submission in a sandbox of its own (run in a worker process with --jobs > 1).
     Returns (Grade, executed notebook as text or None)."""
@@ -551,7 +546,13 @@ def _grade_job(job):
     except Exception as error:  # not a notebook: every test 'not run', with the reason
         return _unreadable(source, student, name, f"could not read {path}: {type(error).__name__}",
                            job["description"]), None
-    uid = None if job["uid"] is None else job["uid"] + _SLOT["slot"]
+    with contextlib.ExitStack() as stack:
+        uid = None if job["uid"] is None else stack.enter_context(lease_uid(job["uid"]))
+        return _grade_in_sandbox(job, source, submission, uid)
+
+
+def _grade_in_sandbox(job, source, submission, uid):
+    student, name = job["student"], job["name"]
     with Sandbox(mode=job["mode"], limits=job["limits"], readonly=job["readonly"], uid=uid,
                  notebook_name=f"{name}.ipynb", text=nbformat.writes(submission)) as box:
         box.description = job["description"] + (f", uid {uid}" if uid is not None else "")
@@ -637,12 +638,7 @@ def grade_assignment(name, submissions, *, course_dir="assignments", graded_dir=
         for job in jobs_list:
             finish(*_grade_job(job))
     else:
-        context = multiprocessing.get_context("spawn")
-        slots = context.Queue()
-        for slot in range(jobs):
-            slots.put(slot)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_take_slot,
-                                 initargs=(slots,)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             for future in as_completed([pool.submit(_grade_job, job) for job in jobs_list]):
                 finish(*future.result())
     return sorted(grades, key=lambda g: g.student)
@@ -712,7 +708,7 @@ def main(argv=None):
                      help="bwrap: require bubblewrap; auto (default): bubblewrap if it works, else warn loudly; "
                           "none: no private view of the files")
     grd.add_argument("--kernel-uid", type=_positive_int, default=DEFAULT_KERNEL_UID,
-                     help=f"when run as root, kernels run as this uid + job slot (default {DEFAULT_KERNEL_UID})")
+                     help=f"when run as root, each kernel runs as the first free uid from this one up (default {DEFAULT_KERNEL_UID})")
     grd.add_argument("--memory", type=_megabytes, default=defaults.memory,
                      help=f"MiB of address space per kernel (default {defaults.memory // 2**20})")
     grd.add_argument("--cpu-time", type=_positive_int, default=defaults.cpu,

@@ -28,9 +28,10 @@ kernel over the kernel channel only (see :mod:`course_lib.classroom.kernel_guard
 
 Who the kernel runs as. When the grader runs as root, bubblewrap runs as root (no
 user namespace) and the launcher drops to an unprivileged uid that belongs to no
-account: ``kernel_uid + job slot`` (default :data:`DEFAULT_KERNEL_UID`; choose with
-``--kernel-uid``), one per parallel job because Linux counts the process limit per
-uid. Nothing has to be created: the uid owns only the submission's two folders.
+account, leased for the time of one submission (:func:`lease_uid`: the first free uid
+from :data:`DEFAULT_KERNEL_UID` up, or from ``--kernel-uid``), so that no two kernels
+on the machine share one: Linux counts the process limit per uid. Nothing has to be
+created: the uid owns only the submission's two folders.
 When the grader is not root, bubblewrap makes a user namespace and the kernel runs
 as the grader's own uid (mapped); it still sees only the view above.
 
@@ -45,6 +46,7 @@ table's ``sandbox`` column says ``none``.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -57,7 +59,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["DEFAULT_KERNEL_UID", "Limits", "SandboxPolicy", "Sandbox", "SandboxKernelManager", "choose_mode",
-           "imported_packages"]
+           "imported_packages", "lease_uid", "readonly_paths"]
 
 #: The first kernel uid when the grader runs as root (one per parallel job): far above
 #: Debian's ranges for accounts (1000-59999) and system users, so it belongs to nobody.
@@ -285,29 +287,7 @@ class Sandbox:
             return ""
         return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
-    def end_processes(self, wait=10.0):
-        """Kill whatever still runs as the kernel's uid (a fork bomb's children) and wait until it is
-        gone, so that the next kernel of this job slot starts below the process limit. Only
-        for a dedicated uid (the grader runs as root); the PID namespace ends the rest."""
-        if self.uid is None:
-            return
-        import signal
-        import time
-
-        deadline = time.monotonic() + wait
-        while True:
-            pids = _pids_of(self.uid)
-            if not pids or time.monotonic() > deadline:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
-
     def cleanup(self):
-        self.end_processes()
         for log in self._logs:
             log.close()
         shutil.rmtree(self.root, ignore_errors=True)
@@ -319,20 +299,69 @@ class Sandbox:
         self.cleanup()
 
 
+@contextlib.contextmanager
+def lease_uid(base, span=4096):
+    """The first uid in ``base .. base + span - 1`` that no other kernel on this machine holds.
+
+    Every grader process (this run's workers, another instructor's run, a test suite)
+    takes a uid through an exclusive ``flock`` on ``/run/course-grader/uid-N.lock``
+    (root's own folder), so no two kernels ever share a uid: the process limit counts
+    per uid, and the leftovers of one kernel (a fork bomb's children) are killed by uid.
+    Anything still running as the uid when it is taken or given back is such a
+    leftover, and is killed."""
+    import fcntl
+
+    root_owned = os.geteuid() == 0 and Path("/run").is_dir()
+    folder = Path("/run/course-grader") if root_owned else Path(tempfile.gettempdir()) / f"course-grader-{os.geteuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(base, base + span):
+        handle = open(folder / f"uid-{uid}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        try:
+            end_processes(uid)
+            yield uid
+        finally:
+            end_processes(uid)
+            handle.close()
+        return
+    raise RuntimeError(f"no free kernel uid in {base}..{base + span - 1}")
+
+
+def end_processes(uid, wait=10.0):
+    """Kill whatever runs as ``uid`` (a dedicated kernel uid, never a person's) and wait until it is gone."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        pids = _pids_of(uid)
+        if not pids or time.monotonic() > deadline:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
 def _pids_of(uid):
-    """Processes whose real uid is ``uid`` (from /proc)."""
+    """Live processes (not zombies: they hold nothing but a pid) whose real uid is ``uid``, from /proc."""
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/status") as f:
-                    for line in f:
-                        if line.startswith("Uid:"):
-                            if int(line.split()[1]) == uid:
-                                pids.append(int(entry))
-                            break
-            except OSError:
-                continue
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("Uid", "-1 0").split()[0]) == uid and not fields.get("State", "").strip().startswith("Z"):
+            pids.append(int(entry))
     return pids
 
 
@@ -340,6 +369,13 @@ def _probe(mode, limits, readonly, uid):
     """Run a one-line Python in the sandbox ``mode``; return '' if it worked, else why not."""
     if mode == "bwrap" and shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
+    with contextlib.ExitStack() as stack:
+        if uid is not None:
+            uid = stack.enter_context(lease_uid(uid))
+        return _probe_as(mode, limits, readonly, uid)
+
+
+def _probe_as(mode, limits, readonly, uid):
     with Sandbox(mode=mode, limits=limits, readonly=readonly, uid=uid) as box:
         check = "import os, sys; print(os.getuid(), len(sys.path))"
         try:

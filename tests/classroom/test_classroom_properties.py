@@ -8,6 +8,7 @@ bad arguments give ValueError naming the argument; the guard's answers verify on
 they carry the right signature.
 """
 import copy
+import os
 import hashlib
 import hmac
 import json
@@ -245,3 +246,17 @@ def test_collect_submissions_names_what_it_cannot_use(name, tmp_path):
     empty.mkdir(exist_ok=True)
     with pytest.raises(ValueError, match="nbgrader's layout"):
         collect_submissions(NAME, [empty])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="kernel uids are leased only by a root grader")
+def test_two_leases_never_share_a_uid_and_leftovers_are_killed():
+    import subprocess
+    import time
+
+    from course_lib.classroom.sandbox import lease_uid
+
+    with lease_uid(2_100_000) as first, lease_uid(2_100_000) as second:
+        assert first != second and {first, second} <= set(range(2_100_000, 2_100_000 + 4096))
+        leftover = subprocess.Popen(["sleep", "60"], user=first, group=first)
+        time.sleep(0.2)
+    assert leftover.wait(timeout=15) != 0, "the lease's end kills what still runs as its uid"
