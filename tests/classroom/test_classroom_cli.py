@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+
+pytest.importorskip("nbclient", reason="the grader needs nbclient: the grade extra, pip install -e '.[grade]'")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -21,6 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+
+pytest.importorskip("nbclient", reason="the grader needs nbclient: the grade extra, pip install -e '.[grade]'")
+
 sys.path.insert(0, str(Path(__file__).parent))
 from redteam_course import NAME, source_notebook  # noqa: E402
 

@@ -21,6 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+
+pytest.importorskip("nbclient", reason="the grader needs nbclient: the grade extra, pip install -e '.[grade]'")
+
 sys.path.insert(0, str(Path(__file__).parent))
 from redteam_course import NAME, POINTS, write_course  # noqa: E402
 
