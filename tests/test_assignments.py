@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.assignments import (
+from course_lib.classroom.assignments import (
     CODE_STUB,
     TEXT_STUB,
     cell_role,
@@ -27,7 +27,7 @@ from course_lib.assignments import (
     student_version,
     validate_source,
 )
-from course_lib.grading import collect_submissions, grade_assignment, main, restore_instructor_cells, write_scores
+from course_lib.classroom.grading import collect_submissions, grade_assignment, main, restore_instructor_cells, write_scores
 
 # No BLAS numerics decide these tests' outcome: `make test-kernels` skips them (see the Makefile).
 pytestmark = pytest.mark.blas_independent
@@ -187,7 +187,7 @@ def test_assignments_draw_random_numbers_only_from_generators():
 def test_committed_student_versions_are_up_to_date():
     results = release(COURSE, check=True)
     stale = [str(r) for r in results if r.action != "unchanged"]
-    assert not stale, "run `python -m course_lib.grading release`:\n" + "\n".join(stale)
+    assert not stale, "run `python -m course_lib.classroom release`:\n" + "\n".join(stale)
     for name in NAMES:
         text = "\n".join(c.source for c in released_of(name).cells)
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, name
@@ -260,6 +260,8 @@ def test_solution_scores_full_marks_and_stub_scores_zero(graded_csv, name):
     assert float(blank["score"]) == 0, f"the untouched student version scored: {blank}"
     assert all(float(blank[gid]) == 0 for gid in points)
     assert "NotImplementedError" in blank["problems"]
+    # Honest submissions raise no flag: the grader's guard finds nothing to restore in them.
+    assert solver["tampering"] == "" and blank["tampering"] == "", (solver["tampering"], blank["tampering"])
 
 
 def test_graded_notebooks_are_written_apart_and_hold_the_hidden_tests(graded_csv):
@@ -306,6 +308,10 @@ def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
     assert (grade.student, grade.score, grade.max_score) == ("mallory", 3, 8)
     assert {t.status for t in grade.tests if t.points == 0} == {"NotImplementedError"}
     assert "longer than 5 s" in grade.note
+    flags = "; ".join(grade.tampering)
+    for sign in ("test_xavier_shape: the submission edited this tests cell", "test_he_variance: its nbgrader metadata",
+                 "test_he_uniform_bound: deleted", "timeout"):
+        assert sign in flags, (sign, flags)
 
     out = tmp_path / "grades.csv"
     write_scores([grade], out)

@@ -28,13 +28,25 @@ fingerprint of what was written (``metadata.course_lib.fingerprint``), and a fil
 whose cells no longer match it is left alone unless ``force=True``. A pristine but
 stale file (the source changed since) is simply rewritten.
 
-Command line (from the repository root): ``python -m course_lib.grading release``.
+What counts as an edit: anything a person can change in JupyterLab or an editor,
+that is the whole notebook but the fingerprint itself: every cell's type, id,
+source, outputs, execution count, metadata (tags, ``editable``...) and attachments,
+and the notebook's metadata and format version.
+
+Faults are reported per assignment (``action='error'``, with ``detail``) and never
+stop the others: a folder, a link or a special file where the student version should
+be is left alone; a target that is not UTF-8 text is not a student version this tool
+wrote, so it is refused like an edited one. Files are written atomically (a temporary
+file in the same folder, then renamed).
+
+Command line (from the repository root): ``python -m course_lib.classroom release``.
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +72,7 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-GENERATOR = "python -m course_lib.grading release"
+GENERATOR = "python -m course_lib.classroom release"
 
 
 def _meta(cell):
@@ -119,7 +131,7 @@ def validate_source(nb, where="notebook"):
     Rules (nbgrader's, plus one of ours): grade_ids are unique and match
     ``[A-Za-z0-9_-]+``; test cells have ``points`` >= 0 and are locked; solution
     markers appear only in solution cells and hidden-test markers only in test
-    cells, balanced; no manually graded or task cells (course_lib.grading grades
+    cells, balanced; no manually graded or task cells (course_lib.classroom grades
     automatically only: use nbgrader's formgrader for those).
     """
     seen = {}
@@ -130,7 +142,7 @@ def validate_source(nb, where="notebook"):
         if role in ("manual", "task"):
             raise ValueError(
                 f"{here} ({gid!r}) is a {'manually graded answer' if role == 'manual' else 'task'} cell; "
-                "course_lib.grading only grades automatically: use nbgrader's formgrader for it"
+                "course_lib.classroom only grades automatically: use nbgrader's formgrader for it"
             )
         if role != "plain":
             if not isinstance(gid, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", gid):
@@ -190,9 +202,13 @@ def student_version(nb, where="notebook"):
 
 
 def fingerprint(nb) -> str:
-    """SHA-256 of what a student changes: each cell's type, source and outputs."""
-    content = [[c.cell_type, c.source, c.get("outputs", [])] for c in nb.cells]
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    """SHA-256 of everything a person can change: the whole notebook (cells with their ids,
+    sources, outputs, execution counts, metadata and attachments; the notebook's metadata
+    and format version) except ``metadata.course_lib``, where the fingerprint is kept."""
+    metadata = {k: v for k, v in nb.get("metadata", {}).items() if k != "course_lib"}
+    content = {"nbformat": nb.get("nbformat"), "nbformat_minor": nb.get("nbformat_minor"),
+               "metadata": metadata, "cells": nb.get("cells", [])}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 
 def is_pristine(nb) -> bool:
@@ -241,15 +257,17 @@ class ReleaseResult:
 
     ``action``: 'unchanged', 'created', 'updated' (a pristine file rewritten),
     'overwritten' (an edited file replaced because force=True), 'refused' (an
-    edited file left alone), or, with check=True, 'missing' / 'stale'.
+    edited file left alone), 'error' (nothing written; ``detail`` says why), or,
+    with check=True, 'missing' / 'stale'.
     """
 
     name: str
     path: Path
     action: str
+    detail: str = ""
 
     def __str__(self):
-        return f"{self.action:>11}  {self.path}"
+        return f"{self.action:>11}  {self.path}" + (f"  ({self.detail})" if self.detail else "")
 
 
 def release(course_dir="assignments", names=None, *, force=False, check=False):
@@ -267,22 +285,62 @@ def release(course_dir="assignments", names=None, *, force=False, check=False):
     results = []
     for name, source_path in _select(course_dir, names).items():
         target = course_dir / "release" / name / f"{name}.ipynb"
-        text = nbformat.writes(student_version(nbformat.read(source_path, as_version=4), str(source_path)))
-        old = target.read_text(encoding="utf-8") if target.exists() else None
-        if old == text:
-            action = "unchanged"
-        elif check:
-            action = "missing" if old is None else "stale"
-        elif old is None:
-            action = "created"
-        elif _pristine_text(old):
-            action = "updated"
-        elif force:
-            action = "overwritten"
-        else:
-            action = "refused"
-        if action in ("created", "updated", "overwritten"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        results.append(ReleaseResult(name, target, action))
+        try:
+            action, detail = _release_one(source_path, target, force=force, check=check)
+        except (OSError, ValueError) as error:  # this assignment only: the others still go
+            action, detail = "error", f"{type(error).__name__}: {error}"
+        results.append(ReleaseResult(name, target, action, detail))
     return results
+
+
+def _read_target(target):
+    """(text or None, detail): the student version now at ``target``; text None if there is none.
+    ValueError if something other than a regular file is there."""
+    if not target.exists() and not target.is_symlink():
+        return None, ""
+    if target.is_symlink():
+        raise ValueError(f"{target} is a symbolic link; release writes regular files only: remove the link")
+    if target.is_dir():
+        raise ValueError(f"{target} is a directory, not a notebook: move it away, then release again")
+    if not target.is_file():
+        raise ValueError(f"{target} is a special file (FIFO, socket or device), not a notebook: remove it")
+    data = target.read_bytes()
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as error:
+        return False, f"{target} is not UTF-8 text ({error.reason} at byte {error.start}), so not a file release wrote"
+
+
+def _release_one(source_path, target, *, force, check):
+    try:
+        source_text = Path(source_path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"the source {source_path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        source = nbformat.reads(source_text, as_version=4)
+    except Exception as error:
+        raise ValueError(f"the source {source_path} is not a readable notebook: {type(error).__name__}: {error}") from None
+    text = nbformat.writes(student_version(source, str(source_path)))
+    old, detail = _read_target(target)
+    if old == text:
+        action = "unchanged"
+    elif check:
+        action = "missing" if old is None else "stale"
+    elif old is None:
+        action = "created"
+    elif old is not False and _pristine_text(old):
+        action = "updated"
+    elif force:
+        action = "overwritten"
+    else:
+        action = "refused"
+    if action in ("created", "updated", "overwritten"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, target)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+    return action, detail if action in ("refused", "stale", "overwritten") else ""
