@@ -73,13 +73,11 @@ def _why_skip():
 
 # ------------------------------------------------------------------ the course's own grader
 def course_grader_scores(classroom, name, submitted_dir, course_dir):
-    """Scores the course's own grader gives the collected submissions: ``{student: {grade_id or
-    'score': points}}``. The one place that calls it (its command line moves from
-    ``python -m course_lib.grading`` to ``python -m course_lib.classroom``; the newer is
-    used where it exists). It runs the students' code, so it runs as the instructor, with
-    the instructor's copy of the course, never as root."""
+    """Scores the course's own grader (``python -m course_lib.classroom grade``) gives the
+    collected submissions: ``{student: {grade_id or 'score': points}}``. It runs the students'
+    code, so it runs as the instructor, with the instructor's copy of the course, never as root."""
     clone = classroom.home(classroom.instructor) / COURSE_FOLDER
-    module = "course_lib.classroom" if (clone / "course_lib" / "classroom" / "__main__.py").exists() else "course_lib.grading"
+    module = "course_lib.classroom"
     output = classroom.home(classroom.instructor) / "course-grader.csv"
     env = {"HOME": str(classroom.home(classroom.instructor)), "PATH": f"{CLASS_PYTHON.parent}:/usr/bin:/bin",
            "PYTHONPATH": str(clone), "OPENBLAS_NUM_THREADS": "1"}
