@@ -38,7 +38,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..checks import check_rng
+from ..checks import check_float_dtype, check_int, check_real, check_rng, check_shape
 
 __all__ = [
     "Initializer",
@@ -73,7 +73,7 @@ __all__ = [
 
 
 def _fans(shape, fan_in):
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    shape = check_shape(shape)
     fan_out = shape[0]
     if fan_in is None:
         if len(shape) < 2:
@@ -81,17 +81,12 @@ def _fans(shape, fan_in):
                 f"fan_in must be given for a bias of shape {shape} (a weight matrix has shape (fan_out, fan_in))"
             )
         fan_in = shape[1]
-    return shape, int(fan_in), int(fan_out)
+    return shape, check_int(fan_in, "fan_in", 1), int(fan_out)
 
 
 def _check_scale(value, argument):
-    try:
-        ok = math.isfinite(float(value)) and float(value) >= 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    """A std, limit or gain: a finite number >= 0 (a string such as '1' is refused)."""
+    return check_real(value, argument, ">= 0", lambda v: v >= 0)
 
 
 @dataclass(frozen=True)
@@ -112,10 +107,19 @@ class Initializer:
 
     def __call__(self, shape, rng, fan_in=None, dtype=np.float64):
         check_rng(rng)
+        dtype = check_float_dtype(dtype)
         shape, fan_in, fan_out = _fans(shape, fan_in)
-        if min(shape) < 1 or fan_in < 1:
-            raise ValueError(f"shape must have every dimension >= 1, got {shape} with fan_in={fan_in}")
-        return np.asarray(self.draw(shape, rng, fan_in, fan_out), dtype=dtype)
+        try:
+            drawn = np.asarray(self.draw(shape, rng, fan_in, fan_out), dtype=np.float64)
+        except OverflowError:  # numpy's uniform(-L, L) when 2L overflows
+            raise ValueError(f"{self.name}: its scale is too large to draw from in float64") from None
+        largest = float(np.max(np.abs(drawn))) if np.isfinite(drawn).all() else math.inf
+        if largest > np.finfo(dtype).max:
+            raise ValueError(
+                f"{self.name} draws entries as large as {largest:.3g}, beyond the range of {dtype.name} "
+                f"({np.finfo(dtype).max:.3g}): choose a smaller scale"
+            )
+        return drawn.astype(dtype, copy=False)
 
     def variance(self, fan_in, fan_out=1):
         """Variance of each entry for a layer with these fans."""
@@ -137,9 +141,7 @@ def zeros() -> Initializer:
 
 def constant(value: float) -> Initializer:
     """W = value everywhere. Variance 0 (same symmetry problem as zeros)."""
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"value must be a finite number, got {value!r}")
+    value = check_real(value, "value", "(any sign)", lambda v: True)
     return Initializer(f"constant({value:g})", lambda s, r, i, o: np.full(s, value), lambda i, o: 0.0)
 
 

@@ -67,20 +67,27 @@ class Loss:
     """A cost function: ``value(z, a, y)`` and ``delta(z, a, y, output)``.
 
     ``output`` names the output function the loss requires (None: any elementwise one).
+    ``targets`` says where the targets must lie for the cost to have a minimum:
+    "probability" (each in [0, 1]: softplus(z) - y z -> -inf as z -> inf when y > 1),
+    "distribution" (rows of probabilities summing to 1: logsumexp(z) - y . z is
+    unbounded below otherwise), or None (any finite number: quadratic).
+    :func:`course_lib.network.as_targets` enforces it.
     """
 
     name: str
     value: Callable
     delta: Callable
     output: str | None = None
+    targets: str | None = None
 
     def __repr__(self):
         return f"Loss({self.name!r})"
 
 
 quadratic = Loss("quadratic", _quadratic_value, _quadratic_delta)
-cross_entropy = Loss("cross_entropy", _cross_entropy_value, _output_error, output="sigmoid")
-log_likelihood = Loss("log_likelihood", _log_likelihood_value, _output_error, output="softmax")
+cross_entropy = Loss("cross_entropy", _cross_entropy_value, _output_error, output="sigmoid", targets="probability")
+log_likelihood = Loss("log_likelihood", _log_likelihood_value, _output_error, output="softmax",
+                      targets="distribution")
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (quadratic, cross_entropy, log_likelihood)}
 

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX, Activation, get_activation
-from ..checks import check_rng
+from ..checks import check_array, check_float_dtype, check_int, check_real, check_rng, check_shape
 from .initializers import Initializer, get_initializer
 from .losses import Loss, get_loss
 
-__all__ = ["Network", "Cache", "as_targets", "check_inputs"]
+__all__ = ["Network", "Cache", "as_targets", "as_labels", "check_inputs"]
 
 _QUIET = dict(over="ignore", invalid="ignore", under="ignore", divide="ignore")
 
@@ -61,10 +61,23 @@ class Cache:
 
 
 def check_inputs(X, n_in, *, argument="X", dtype=None):
-    """Return X as a 2-D float array of shape (B, n_in), or raise a clear ValueError."""
-    X = np.asarray(X, dtype=dtype)
-    if X.dtype.kind not in "fiub":
-        raise ValueError(f"{argument} must be numeric, got dtype {X.dtype}")
+    """Return X as a 2-D float array of shape (B, n_in), or raise a clear ValueError.
+
+    X is checked before it is converted (see :func:`course_lib.checks.check_array`):
+    complex, string or object entries are refused rather than silently cast, and a
+    finite float64 X too large for a float32 network is refused rather than turned
+    into inf.
+    """
+    X = check_array(X, argument)
+    if dtype is not None and X.dtype != dtype:
+        with np.errstate(over="ignore"):
+            cast = X.astype(dtype)
+        if cast.dtype.kind == "f" and X.dtype.kind == "f" and not _all_finite(cast) and _all_finite(X):
+            raise ValueError(
+                f"{argument} has entries beyond the range of {np.dtype(dtype).name} "
+                f"(|x| <= {np.finfo(dtype).max:.3g}); scale the inputs"
+            )
+        X = cast
     if X.ndim == 1 and X.shape[0] == n_in:
         X = X[None, :]
     if X.ndim != 2 or X.shape[1] != n_in:
@@ -92,36 +105,82 @@ def _all_finite(X):
     return bool(np.isfinite(X).all())
 
 
-def as_targets(y, batch, n_out, *, dtype=np.float64, argument="y"):
+def as_targets(y, batch, n_out, *, dtype=np.float64, argument="y", cost=None):
     """Targets as a (batch, n_out) float array.
 
     Accepts one-hot (or real-valued) targets of shape (batch, n_out), or integer
     class labels of shape (batch,) in 0..n_out-1 (one-hot encoded here). With a
     single output unit, a (batch,) vector is taken as the target of that unit.
+
+    With ``cost`` (a :class:`~course_lib.losses.Loss`), the targets must also lie
+    where that cost is bounded below (``cost.targets``): the cross-entropy
+    softplus(z) - y z has no minimum unless 0 <= y <= 1, and the log-likelihood
+    logsumexp(z) - y . z none unless each row of y is a probability distribution
+    (entries >= 0 summing to 1). Outside, gradient descent drives the cost to -inf,
+    so such targets are refused here instead.
     """
-    y = np.asarray(y)
-    if y.ndim == 1:
-        if len(y) != batch:
-            raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
-        if n_out == 1:
-            return y.astype(dtype)[:, None]
-        if y.dtype.kind not in "iu" and not np.all(np.mod(y, 1) == 0):
-            raise ValueError(f"{argument} as a 1-D array must hold integer class labels 0..{n_out - 1}")
-        labels = y.astype(np.int64)
-        if labels.min() < 0 or labels.max() >= n_out:
-            raise ValueError(
-                f"{argument} labels must lie in 0..{n_out - 1}, got min {labels.min()} and max {labels.max()}"
-            )
+    y = check_array(y, argument)
+    if y.ndim == 1 and n_out > 1:
+        labels = as_labels(y, batch, n_out, argument=argument)
         onehot = np.zeros((batch, n_out), dtype=dtype)
         onehot[np.arange(batch), labels] = 1.0
         return onehot
-    if y.ndim == 2 and y.shape == (batch, n_out):
-        if not np.isfinite(y).all():
-            raise ValueError(f"{argument} contains NaN or inf")
-        return y.astype(dtype, copy=False)
-    raise ValueError(
-        f"{argument} must be integer labels of shape ({batch},) or targets of shape ({batch}, {n_out}), got {y.shape}"
-    )
+    if y.ndim == 1 and len(y) != batch:
+        raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
+    if not (y.ndim == 1 or (y.ndim == 2 and y.shape == (batch, n_out))):
+        raise ValueError(
+            f"{argument} must be integer labels of shape ({batch},) or targets of shape ({batch}, {n_out}), "
+            f"got {y.shape}"
+        )
+    with np.errstate(over="ignore"):
+        Y = y.astype(dtype, copy=False).reshape(batch, n_out)
+    if Y.size and not _all_finite(Y):
+        raise ValueError(f"{argument} contains NaN or inf (or values beyond the range of {np.dtype(dtype).name})")
+    if cost is not None and getattr(cost, "targets", None) is not None:
+        _check_target_range(Y, cost, argument)
+    return Y
+
+
+def _check_target_range(Y, cost, argument):
+    """Refuse targets for which ``cost`` is unbounded below (see :func:`as_targets`)."""
+    low, high = float(Y.min()), float(Y.max())
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{argument} must lie in [0, 1] for the {cost.name} cost (targets or 0/1 labels), "
+            f"got values from {low:g} to {high:g}"
+        )
+    if cost.targets == "distribution":
+        sums = Y.sum(axis=1, dtype=np.float64)
+        worst = float(np.max(np.abs(sums - 1.0)))
+        if worst > 1e-4:
+            raise ValueError(
+                f"{argument} rows must each sum to 1 for the {cost.name} cost (one-hot or probabilities), "
+                f"got a row summing to {float(sums[np.argmax(np.abs(sums - 1.0))]):g}"
+            )
+
+
+def as_labels(y, batch, n_out, *, argument="y"):
+    """Integer class labels (batch,) in 0..n_out-1 as int64, or a clear ValueError.
+
+    Float labels are accepted when they are whole numbers (3.0), never rounded
+    (1.5, NaN and inf are refused), and out-of-range labels are refused: a label 3
+    on a 3-class network would silently count as a wrong prediction.
+    """
+    y = check_array(y, argument)
+    if y.ndim != 1:
+        raise ValueError(f"{argument} must be integer labels of shape ({batch},), got shape {y.shape}")
+    if len(y) != batch:
+        raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
+    if y.dtype.kind == "f":
+        whole = np.isfinite(y) & (np.mod(y, 1, where=np.isfinite(y), out=np.ones_like(y)) == 0)
+        if not whole.all():
+            bad = y[~whole][0]
+            raise ValueError(f"{argument} as a 1-D array must hold integer class labels 0..{n_out - 1}, got {bad!r}")
+    if y.size and (y.min() < 0 or y.max() > n_out - 1):
+        raise ValueError(
+            f"{argument} labels must lie in 0..{n_out - 1}, got min {y.min()!r} and max {y.max()!r}"
+        )
+    return y.astype(np.int64)
 
 
 def _check_sizes(sizes):
@@ -139,6 +198,8 @@ def _check_sizes(sizes):
                 or not float(s).is_integer() or s < 1:
             raise ValueError(f"sizes must all be integers >= 1, got {sizes!r}")
         ints.append(int(s))
+    for n_in, n_out in zip(ints[:-1], ints[1:]):
+        check_shape((n_out, n_in), argument="sizes: a weight matrix of shape")
     return ints
 
 
@@ -177,9 +238,7 @@ class Network:
     ):
         self.sizes = _check_sizes(sizes)
         check_rng(rng)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = check_float_dtype(dtype)
         self.activation: Activation = get_activation(activation)
         self.cost: Loss = get_loss(cost)
         if output is None:
@@ -191,6 +250,12 @@ class Network:
             )
         if self.cost.output is None and self.output is SOFTMAX:
             raise ValueError("output 'softmax' needs cost 'log_likelihood'")
+        if self.output is SOFTMAX and self.sizes[-1] < 2:
+            raise ValueError(
+                f"sizes[-1] must be >= 2 for a softmax output (one class per unit; a single softmax unit "
+                f"always outputs 1), got {self.sizes[-1]}; for two classes use 2 units, or 1 sigmoid unit "
+                f"with cost 'cross_entropy'"
+            )
         self.init: Initializer = get_initializer(init, argument="init")
         self.bias_init: Initializer = get_initializer(
             self.init.default_bias if bias_init is None else bias_init, argument="bias_init"
@@ -279,7 +344,7 @@ class Network:
         Returns: (grads_W, grads_b), lists shaped like ``weights`` and ``biases``.
         """
         B = cache.activations[0].shape[0]
-        Y = as_targets(y, B, self.sizes[-1], dtype=self.dtype)
+        Y = as_targets(y, B, self.sizes[-1], dtype=self.dtype, cost=self.cost)
         lmbda, n = _check_l2(lmbda, n, B)
         with np.errstate(**_QUIET):
             return self._backward(cache, Y, lmbda, n)
@@ -311,18 +376,23 @@ class Network:
     def loss(self, X, y, lmbda=0.0, n=None):
         """Mean cost over (X, y), plus (lmbda / 2n) sum ||W_l||^2 when lmbda > 0."""
         X = check_inputs(X, self.sizes[0], dtype=self.dtype)
-        Y = as_targets(y, X.shape[0], self.sizes[-1], dtype=self.dtype)
+        Y = as_targets(y, X.shape[0], self.sizes[-1], dtype=self.dtype, cost=self.cost)
         lmbda, n = _check_l2(lmbda, n, X.shape[0])
         return self._cost(X, Y, lmbda, n)
 
     def _cost(self, X, Y, lmbda, n):
-        """loss on checked inputs: X (B, n_in), targets Y (B, n_out), lmbda >= 0, n >= 1."""
+        """loss on checked inputs: X (B, n_in), targets Y (B, n_out), lmbda >= 0, n >= 1.
+
+        A forward pass that overflowed makes the cost inf (not NaN, which inf - inf
+        inside the formula would give): inf means "overflowed", the way the
+        diagnostics' ``finite=False`` and History's ``diverged`` say it.
+        """
         with np.errstate(**_QUIET):
             out, cache = self._forward(X)
             value = self.cost.value(cache.zs[-1], out, Y)
             if lmbda:
                 value += 0.5 * (lmbda / n) * sum(float(np.sum(W * W)) for W in self.weights)
-        return value
+        return value if np.isfinite(value) else float("inf")
 
     def predict(self, X):
         """Predicted class of each row of X (B,): the argmax of the outputs, or, for a
@@ -330,7 +400,9 @@ class Network:
         return self._predict(check_inputs(X, self.sizes[0], dtype=self.dtype))
 
     def _predict(self, X):
-        out = self._feedforward(X)
+        return self._classes(self._feedforward(X))
+
+    def _classes(self, out):
         if out.shape[1] == 1:
             return (out[:, 0] > self._threshold).astype(np.int64)
         return np.argmax(out, axis=1)
@@ -341,19 +413,26 @@ class Network:
         return 0.5 if self.output.name == "sigmoid" else 0.0
 
     def accuracy(self, X, y):
-        """Fraction of rows of X whose predicted class equals y (labels or one-hot)."""
+        """Fraction of rows of X whose predicted class equals y (labels or one-hot).
+
+        y is checked like the targets of :meth:`loss` (:func:`as_labels`,
+        :func:`as_targets`): out-of-range, fractional, NaN or misshapen labels raise.
+        A network whose outputs are NaN (it diverged) predicts nothing: its accuracy
+        is NaN, not the 10% that argmax would give by always answering class 0.
+        """
         return self._accuracy(check_inputs(X, self.sizes[0], dtype=self.dtype), y)
 
     def _accuracy(self, X, y):
-        y = np.asarray(y)
-        if y.ndim == 2:
-            labels = y[:, 0] > self._threshold if y.shape[1] == 1 else np.argmax(y, axis=1)
+        batch, n_out = X.shape[0], self.sizes[-1]
+        if n_out > 1 and np.ndim(y) == 1:
+            labels = as_labels(y, batch, n_out)
         else:
-            labels = y
-        pred = self._predict(X)
-        if labels.shape != pred.shape:
-            raise ValueError(f"y must have {len(pred)} labels to match X, got shape {y.shape}")
-        return float(np.mean(pred == labels))
+            Y = as_targets(y, batch, n_out, dtype=np.float64)
+            labels = Y[:, 0] > self._threshold if n_out == 1 else np.argmax(Y, axis=1)
+        out = self._feedforward(X)
+        if np.isnan(out).any():
+            return float("nan")
+        return float(np.mean(self._classes(out) == labels))
 
 
 def _sigmoid(z, out):
@@ -399,10 +478,6 @@ def _activate(activation, z, out=None):
 
 
 def _check_l2(lmbda, n, batch):
-    lmbda = float(lmbda)
-    if not np.isfinite(lmbda) or lmbda < 0:
-        raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda!r}")
-    n = batch if n is None else n
-    if int(n) < 1:
-        raise ValueError(f"n (the training-set size in the L2 term) must be >= 1, got {n!r}")
-    return lmbda, int(n)
+    lmbda = check_real(lmbda, "lmbda", ">= 0", lambda v: v >= 0)
+    n = batch if n is None else check_int(n, "n (the training-set size in the L2 term)", 1)
+    return lmbda, n

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import check_rng
+from ..checks import check_callable, check_int, check_real, check_rng
 from ..blas import single_blas_thread
 from .dropout import check_dropout, dropout_backward, dropout_forward, dropout_masks
 from .fast_step import _Minibatch
@@ -49,8 +49,9 @@ class History:
     """Per-epoch metrics of one training run.
 
     Each list has one entry per completed epoch (empty if not monitored).
-    ``diverged`` is the epoch (1-based) at which the training cost became inf/NaN,
-    if it did; training stops there.
+    ``diverged`` is the epoch (1-based) at which the weights became inf/NaN, if
+    they did; training stops there. That epoch's metrics are recorded as they are:
+    cost inf (overflowed), accuracy NaN (a NaN network predicts nothing).
     """
 
     train_cost: list = field(default_factory=list)
@@ -101,10 +102,9 @@ class _Progress:
 
 
 def _check_positive(value, argument, integer=False):
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
-    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
-        kind = "an integer >= 1" if integer else "a finite number > 0"
-        raise ValueError(f"{argument} must be {kind}, got {value!r}")
+    if integer:
+        return check_int(value, argument, 1)
+    return check_real(value, argument, "> 0", lambda v: v > 0)
 
 
 def sgd(
@@ -159,23 +159,30 @@ def sgd(
     _check_positive(epochs, "epochs", integer=True)
     _check_positive(batch_size, "batch_size", integer=True)
     _check_positive(eta, "eta")
-    if isinstance(lmbda, bool) or not np.isfinite(lmbda) or lmbda < 0:
-        raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda!r}")
+    lmbda = check_real(lmbda, "lmbda", ">= 0", lambda v: v >= 0)
+    check_callable(callback, "callback", "callback(epoch, history, net)")
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be None, True or False, got {progress!r}")
     X = np.ascontiguousarray(check_inputs(X, net.sizes[0], dtype=net.dtype))
     n = X.shape[0]
-    Y = as_targets(y, n, net.sizes[-1], dtype=net.dtype)
+    Y = as_targets(y, n, net.sizes[-1], dtype=net.dtype, cost=net.cost)
     if validation is not None:
         try:
             X_val, y_val = validation
         except (TypeError, ValueError):
             raise ValueError("validation must be a pair (X_val, y_val)") from None
         X_val = check_inputs(X_val, net.sizes[0], dtype=net.dtype, argument="validation X")
-        as_targets(y_val, X_val.shape[0], net.sizes[-1], argument="validation y")
+        as_targets(y_val, X_val.shape[0], net.sizes[-1], argument="validation y", cost=net.cost)
     if monitor is None:
         monitor = ("validation_cost", "validation_accuracy") if validation is not None else ("train_cost",)
-    monitor = tuple(monitor)
+    if isinstance(monitor, str):
+        monitor = (monitor,)
+    try:
+        monitor = tuple(monitor)
+    except TypeError:
+        raise ValueError(f"monitor must be a sequence of names from {MONITORS}, got {monitor!r}") from None
     for name in monitor:
-        if name not in MONITORS:
+        if not isinstance(name, str) or name not in MONITORS:
             raise ValueError(f"monitor entries must be among {MONITORS}, got {name!r}")
         if name.startswith("validation") and validation is None:
             raise ValueError(f"monitor asks for {name!r} but no validation=(X_val, y_val) was given")
