@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import check_array, check_real
 from ..nn.activations import get_activation
 
 __all__ = ["LayerStats", "layer_statistics", "gradient_norms", "format_layer_statistics", "SATURATION_TOL"]
@@ -64,12 +65,18 @@ def layer_statistics(cache_or_activations, activation="sigmoid", tol=SATURATION_
     if hasattr(cache_or_activations, "activations"):
         layers = cache_or_activations.activations[1:-1]
     else:
-        layers = list(cache_or_activations)
-    if not (0 < tol < 0.5):
-        raise ValueError(f"tol must lie in (0, 0.5), got {tol!r}")
+        try:
+            layers = list(cache_or_activations)
+        except TypeError:
+            raise ValueError("cache_or_activations must be a Cache or a list of arrays (batch, n_l), "
+                             f"got {type(cache_or_activations).__name__}") from None
+    tol = check_real(tol, "tol", "in (0, 0.5)", lambda v: 0 < v < 0.5)
     stats = []
     for l, a in enumerate(layers, start=1):
-        a = np.asarray(a)
+        a = check_array(a, f"layer {l}'s activations")
+        if a.ndim not in (1, 2) or a.size == 0:
+            raise ValueError(f"layer {l}'s activations must be a non-empty array (batch, n_l), got shape {a.shape}: "
+                             "statistics of an empty batch are undefined")
         finite = bool(np.isfinite(a).all())
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(np.mean(a, dtype=np.float64)) if finite else float("nan")
@@ -91,8 +98,9 @@ def layer_statistics(cache_or_activations, activation="sigmoid", tol=SATURATION_
 
 def gradient_norms(grads):
     """Euclidean (Frobenius) norm of each layer's gradient array, as floats."""
+    arrays = [check_array(g, f"grads[{l}]").astype(np.float64) for l, g in enumerate(grads)]
     with np.errstate(over="ignore", invalid="ignore"):
-        return [float(np.linalg.norm(np.asarray(g, dtype=np.float64))) for g in grads]
+        return [float(np.linalg.norm(g)) for g in arrays]
 
 
 def format_layer_statistics(stats):

@@ -58,5 +58,5 @@ def test_gradient_norms(rng):
 
 
 def test_bad_tolerance():
-    with pytest.raises(ValueError, match=r"tol must lie in \(0, 0.5\)"):
+    with pytest.raises(ValueError, match=r"tol must be a finite number in \(0, 0.5\)"):
         layer_statistics([np.zeros((2, 2))], "sigmoid", tol=0.7)
