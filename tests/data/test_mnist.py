@@ -13,6 +13,7 @@ import os
 import pickle
 import shutil
 import struct
+import time
 import urllib.error
 import zipfile
 from pathlib import Path
@@ -502,3 +503,162 @@ def test_real_mnist_from_the_cache():
     # pixels / 255 exactly: every value times 255 is a whole number of grey levels
     first = mnist.train.X[0] * 255
     np.testing.assert_array_equal(first, np.round(first))
+
+
+# -- cache faults: each is detected in bounded time, reported, and the cache rebuilt -------
+
+
+def _npy_header(shape, dtype="|u1"):
+    """A version 1.0 .npy header claiming ``shape``, built by hand (no data follows)."""
+    text = repr({"descr": dtype, "fortran_order": False, "shape": tuple(shape)}).encode("latin1")
+    pad = 64 - (10 + len(text) + 1) % 64
+    text += b" " * pad + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text
+
+
+def _huge_header(path, tiny):
+    """An otherwise valid cache whose train images claim 10^12 images: numpy would try to
+    allocate 784 TB (MemoryError) if it read the array before checking its shape."""
+    np.savez(path, source=np.array("x"), **{k: v for k, v in tiny.items() if k != "train_images"})
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("train_images.npy", _npy_header((10**12, 28, 28)) + b"\0" * 784)
+
+
+def _compressed(path, tiny):
+    np.savez_compressed(path, source=np.array("x"), **tiny)
+
+
+def _mismatched_counts(path, tiny):
+    np.savez(path, source=np.array("x"), **dict(tiny, train_labels=tiny["train_labels"][:5]))
+
+
+def _wrong_image_shape(path, tiny):
+    np.savez(path, source=np.array("x"), **dict(tiny, test_images=tiny["test_images"].reshape(4, 784)))
+
+
+def _oversized_file(path, tiny):
+    with open(path, "r+b") as handle:  # a sparse file: no disk space used
+        handle.truncate(data.MAX_CACHE_BYTES + 1)
+
+
+def _fifo(path, tiny):
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _empty_directory(path, tiny):
+    path.unlink()
+    path.mkdir()
+
+
+def _dangling_symlink(path, tiny):
+    path.unlink()
+    path.symlink_to(path.parent / "nowhere.npz")
+
+
+def _half_written(path, tiny):
+    """What a writer killed inside np.savez leaves if it wrote in place (we never do)."""
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) - 100])
+
+
+FAULTS = [_huge_header, _compressed, _mismatched_counts, _wrong_image_shape, _oversized_file,
+          _half_written, _empty_directory, _dangling_symlink]
+if hasattr(os, "mkfifo"):
+    FAULTS.append(_fifo)
+
+
+def _load_within(seconds, *args, **kwargs):
+    """load_tiny in a daemon thread: fail (instead of hanging the suite) if it blocks."""
+    import threading
+
+    result = {}
+
+    def run():
+        try:
+            result["value"] = load_tiny(*args, **kwargs)
+        except BaseException as error:  # re-raised in the test's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"load_mnist did not return within {seconds} s"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.__name__.strip("_"))
+def test_cache_faults_are_detected_quickly_reported_and_rebuilt(tmp_path, tiny, tiny_sha, fault):
+    write_idx_files(tmp_path, tiny)
+    load_tiny(tmp_path, tiny_sha, ("files",))
+    cache = tmp_path / data.CACHE_FILE
+    fault(cache, tiny)
+    with pytest.warns(UserWarning, match="damaged"):
+        mnist = _load_within(20, tmp_path, tiny_sha, ("cache", "files"))
+    assert_is_tiny(mnist, tiny)
+    assert cache.is_file() and not cache.is_symlink()  # the fault is gone: a rebuilt, valid cache
+    assert_is_tiny(load_tiny(tmp_path, tiny_sha, ("cache",)), tiny)
+
+
+def test_a_directory_with_files_in_place_of_the_cache_is_kept(tmp_path, tiny, tiny_sha):
+    """Nobody's files are deleted: the data is used uncached and both warnings say why."""
+    write_idx_files(tmp_path, tiny)
+    (tmp_path / data.CACHE_FILE).mkdir()
+    (tmp_path / data.CACHE_FILE / "notes.txt").write_text("mine")
+    with pytest.warns(UserWarning) as caught:
+        assert_is_tiny(load_tiny(tmp_path, tiny_sha, ("cache", "files")), tiny)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "a directory, not a regular file" in messages and "could not write the MNIST cache" in messages
+    assert (tmp_path / data.CACHE_FILE / "notes.txt").read_text() == "mine"
+
+
+def test_the_huge_header_is_refused_before_anything_is_allocated(tmp_path, tiny):
+    cache = tmp_path / data.CACHE_FILE
+    _huge_header(cache, tiny)
+    with pytest.raises(ValueError, match=r"train_images.*shape \(1000000000000, 28, 28\)"):
+        data._read_cache(cache, {})
+
+
+def test_stale_temporary_files_are_removed_and_fresh_ones_kept(tmp_path, tiny, tiny_sha):
+    """A writer killed between creating its .tmp and os.replace leaves the .tmp behind; the
+    next preparation removes it once it is STALE_TMP_SECONDS old (a live writer's file is fresh)."""
+    write_idx_files(tmp_path, tiny)
+    stale = tmp_path / f".{data.CACHE_FILE}.abc123.tmp"
+    fresh = tmp_path / f".{data.CACHE_FILE}.def456.tmp"
+    other = tmp_path / ".notes.tmp"
+    for path in (stale, fresh, other):
+        path.write_bytes(b"PK\x03\x04 half a zip")
+    old = time.time() - data.STALE_TMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    load_tiny(tmp_path, tiny_sha, ("cache", "files"))
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()
+
+
+def test_a_killed_writer_leaves_a_temporary_that_the_next_preparation_removes(tmp_path, tiny, tiny_sha):
+    """The real thing: a child process SIGKILLed inside _write_cache, after the .tmp exists."""
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal, sys, numpy as np\n"
+        "from course_lib import data\n"
+        "arrays = {k: np.zeros((2, 28, 28) if 'images' in k else 2, np.uint8) for k in data.MNIST_FILES}\n"
+        "def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+        "np.savez = die\n"
+        "data._write_cache(data.Path(sys.argv[1]) / data.CACHE_FILE, arrays, 'x')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(data.__file__).resolve().parent.parent))
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, timeout=60)
+    assert result.returncode == -signal.SIGKILL
+    left = list(tmp_path.glob(f".{data.CACHE_FILE}.*.tmp"))
+    assert len(left) == 1
+    old = time.time() - data.STALE_TMP_SECONDS - 1
+    os.utime(left[0], (old, old))
+    write_idx_files(tmp_path, tiny)
+    load_tiny(tmp_path, tiny_sha, ("cache", "files"))
+    assert not list(tmp_path.glob(f".{data.CACHE_FILE}.*.tmp"))
