@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..checks import check_int, check_rng
+from ..checks import check_int, check_real, check_rng
 from ..nn.activations import sigmoid, sigmoid_prime
 
 __all__ = [
@@ -40,14 +40,8 @@ Z_SATURATED = float(-math.log((1 - math.sqrt(0.96)) / 2 / (1 - (1 - math.sqrt(0.
 
 
 def _check_std(value, argument="std"):
-    try:
-        v = float(value)
-        ok = math.isfinite(v) and v >= 0 and not isinstance(value, (bool, np.bool_))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
-    return v
+    """A finite number >= 0 (a string such as '1' is refused, not converted)."""
+    return check_real(value, argument, ">= 0", lambda v: v >= 0)
 
 
 def neuron_z_std(n_active=500, weight_std=1.0, bias_std=1.0):

@@ -504,7 +504,13 @@ def check_gradients(
         return value
 
     cost.signatures = []
-    roundoff = ROUNDOFF_ULPS * float(np.spacing(net.dtype.type(abs(cost())))) / h  # ulp in the cost's dtype
+    at_theta = cost()
+    if not np.isfinite(at_theta):
+        raise ValueError(
+            "net and X give an overflowed cost (inf) before any perturbation: the forward pass left float "
+            "range, so no finite difference can be taken; check with smaller inputs X or smaller weights"
+        )
+    roundoff = ROUNDOFF_ULPS * float(np.spacing(net.dtype.type(abs(at_theta)))) / h  # ulp in the cost's dtype
 
     report = GradCheckReport(mode=mode, h=h, dtype=checked_dtype)
     for (name, param), grad in zip(net.parameters(), analytic):

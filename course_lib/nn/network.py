@@ -74,8 +74,8 @@ def check_inputs(X, n_in, *, argument="X", dtype=None):
             cast = X.astype(dtype)
         if cast.dtype.kind == "f" and X.dtype.kind == "f" and not _all_finite(cast) and _all_finite(X):
             raise ValueError(
-                f"{argument} has entries beyond the range of {np.dtype(dtype).name} "
-                f"(|x| <= {np.finfo(dtype).max:.3g}); scale the inputs"
+                f"{argument} must lie within the range of {np.dtype(dtype).name} "
+                f"(|x| <= {np.finfo(dtype).max:.3g}) for this network, got entries up to {np.abs(X).max():.3g}"
             )
         X = cast
     if X.ndim == 1 and X.shape[0] == n_in:
@@ -135,7 +135,8 @@ def as_targets(y, batch, n_out, *, dtype=np.float64, argument="y", cost=None):
     with np.errstate(over="ignore"):
         Y = y.astype(dtype, copy=False).reshape(batch, n_out)
     if Y.size and not _all_finite(Y):
-        raise ValueError(f"{argument} contains NaN or inf (or values beyond the range of {np.dtype(dtype).name})")
+        raise ValueError(f"{argument} must hold finite numbers (within the range of {np.dtype(dtype).name}), "
+                         f"got NaN or inf")
     if cost is not None and getattr(cost, "targets", None) is not None:
         _check_target_range(Y, cost, argument)
     return Y

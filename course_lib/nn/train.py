@@ -49,8 +49,8 @@ class History:
     """Per-epoch metrics of one training run.
 
     Each list has one entry per completed epoch (empty if not monitored).
-    ``diverged`` is the epoch (1-based) at which the weights became inf/NaN, if
-    they did; training stops there. That epoch's metrics are recorded as they are:
+    ``diverged`` is the epoch (1-based) at which the weights became inf/NaN, or
+    a monitored metric NaN (the outputs overflowed), if they did; training stops there. That epoch's metrics are recorded as they are:
     cost inf (overflowed), accuracy NaN (a NaN network predicts nothing).
     """
 
@@ -217,7 +217,7 @@ def sgd(
                 _record(net, history, monitor, X, Y, validation, lmbda, n)
                 summary = "  ".join(f"{m} {getattr(history, m)[-1]:.4g}" for m in monitor)
                 bar.update(epoch, summary)
-                if not all(np.isfinite(W).all() for W in net.weights):
+                if not all(np.isfinite(W).all() for W in net.weights) or _nan_metric(history, monitor):
                     history.diverged = epoch
                     break
                 if callback is not None and callback(epoch, history, net):
@@ -241,6 +241,11 @@ def _readable_steps(net, X, Y, order, batch_size, optimizer, params, state, eta,
             _, cache = net._forward(x)
             grads_W, grads_b = net._backward(cache, y, lmbda, n)
         optimizer.step(params, [g for pair in zip(grads_W, grads_b) for g in pair], state, eta)
+
+
+def _nan_metric(history, monitor):
+    """True if this epoch recorded a NaN (an accuracy of a network whose outputs are NaN)."""
+    return any(np.isnan(getattr(history, name)[-1]) for name in monitor)
 
 
 def _record(net, history, monitor, X, Y, validation, lmbda, n):
