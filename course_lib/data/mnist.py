@@ -102,6 +102,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import check_array, check_int
+
 __all__ = [
     "load_mnist",
     "prepare_mnist",
@@ -648,8 +650,11 @@ class CacheInfo:
 def _check_sources(sources):
     if isinstance(sources, str):
         sources = (sources,)
-    sources = tuple(sources)
-    unknown = [s for s in sources if s not in SOURCES]
+    try:
+        sources = tuple(sources)
+    except TypeError:
+        raise ValueError(f"sources must be a non-empty sequence of names from {SOURCES}, got {sources!r}") from None
+    unknown = [s for s in sources if not isinstance(s, str) or s not in SOURCES]
     if unknown or not sources:
         raise ValueError(f"sources must be a non-empty sequence of names from {SOURCES}, got {sources!r}")
     return sources
@@ -796,8 +801,9 @@ class MNIST:
 
 def one_hot(y, n_classes=10, dtype=np.float64) -> np.ndarray:
     """Labels (N,) -> one-hot rows (N, n_classes): row i is e_{y_i}."""
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+    n_classes = check_int(n_classes, "n_classes", 1)
+    y = check_array(y, "y", kinds="iu")
+    if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of integer labels, got shape {y.shape} dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must be in 0..{n_classes - 1} (n_classes={n_classes}), got {y.min()}..{y.max()}")
@@ -837,8 +843,14 @@ def load_mnist(
     """
     if split not in ("nielsen", "standard"):
         raise ValueError(f"split must be 'nielsen' or 'standard', got {split!r}")
-    if not np.issubdtype(np.dtype(dtype), np.floating):
+    try:
+        floating = dtype is not None and np.issubdtype(np.dtype(dtype), np.floating)
+    except TypeError:  # not a dtype at all ("float", False, ...)
+        floating = False
+    if not floating:
         raise ValueError(f"dtype must be a floating-point dtype such as np.float64 or np.float32, got {dtype!r}")
+    if not isinstance(one_hot, (bool, np.bool_)):
+        raise ValueError(f"one_hot must be True or False, got {one_hot!r}")
     info, arrays = _prepare(data_dir, sources, False, progress, checksums)
     want_one_hot = one_hot  # the argument hides the function of the same name
 

@@ -98,6 +98,10 @@ def layer_statistics(cache_or_activations, activation="sigmoid", tol=SATURATION_
 
 def gradient_norms(grads):
     """Euclidean (Frobenius) norm of each layer's gradient array, as floats."""
+    try:
+        grads = list(grads)
+    except TypeError:
+        raise ValueError(f"grads must be a list of gradient arrays, one per layer, got {grads!r}") from None
     arrays = [check_array(g, f"grads[{l}]").astype(np.float64) for l, g in enumerate(grads)]
     with np.errstate(over="ignore", invalid="ignore"):
         return [float(np.linalg.norm(g)) for g in arrays]

@@ -126,7 +126,7 @@ def as_targets(y, batch, n_out, *, dtype=np.float64, argument="y", cost=None):
         onehot[np.arange(batch), labels] = 1.0
         return onehot
     if y.ndim == 1 and len(y) != batch:
-        raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
+        raise ValueError(f"{argument} must have one entry per example of X ({batch}), got {len(y)}")
     if not (y.ndim == 1 or (y.ndim == 2 and y.shape == (batch, n_out))):
         raise ValueError(
             f"{argument} must be integer labels of shape ({batch},) or targets of shape ({batch}, {n_out}), "
@@ -171,7 +171,7 @@ def as_labels(y, batch, n_out, *, argument="y"):
     if y.ndim != 1:
         raise ValueError(f"{argument} must be integer labels of shape ({batch},), got shape {y.shape}")
     if len(y) != batch:
-        raise ValueError(f"{argument} has {len(y)} entries but X has {batch} examples")
+        raise ValueError(f"{argument} must have one entry per example of X ({batch}), got {len(y)}")
     if y.dtype.kind == "f":
         whole = np.isfinite(y) & (np.mod(y, 1, where=np.isfinite(y), out=np.ones_like(y)) == 0)
         if not whole.all():

@@ -170,7 +170,7 @@ def test_bad_inputs_are_clear_errors(rng):
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         net.forward(bad)
-    with pytest.raises(ValueError, match="y has 4 entries but X has 5"):
+    with pytest.raises(ValueError, match=r"y must have one entry per example of X \(5\), got 4"):
         net.loss(X, np.array([0, 1, 1, 0]))
     with pytest.raises(ValueError, match=r"y labels must lie in 0..1"):
         net.loss(X, np.array([0, 1, 2, 0, 1]))
