@@ -102,7 +102,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_array, check_int
+from ..checks import check_array, check_int
 
 __all__ = [
     "load_mnist",

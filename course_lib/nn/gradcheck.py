@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import check_int, check_real, check_rng
+from ..checks import check_int, check_real, check_rng
 from .network import _QUIET, Network, _check_l2, as_targets, check_inputs
 
 __all__ = [

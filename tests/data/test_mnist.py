@@ -646,13 +646,13 @@ def test_a_killed_writer_leaves_a_temporary_that_the_next_preparation_removes(tm
 
     code = (
         "import os, signal, sys, numpy as np\n"
-        "from course_lib import data\n"
+        "from course_lib.data import mnist as data\n"
         "arrays = {k: np.zeros((2, 28, 28) if 'images' in k else 2, np.uint8) for k in data.MNIST_FILES}\n"
         "def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
         "np.savez = die\n"
         "data._write_cache(data.Path(sys.argv[1]) / data.CACHE_FILE, arrays, 'x')\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(data.__file__).resolve().parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(data.__file__).resolve().parents[2]))
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, timeout=60)
     assert result.returncode == -signal.SIGKILL
     left = list(tmp_path.glob(f".{data.CACHE_FILE}.*.tmp"))

@@ -266,7 +266,7 @@ def test_bad_arguments_are_clear_errors(kwargs, match, rng):
     [
         (np.zeros((20, 3)), np.zeros(20, int), r"X must have shape \(batch, 4\)"),
         (np.full((20, 4), np.nan), np.zeros(20, int), "NaN or inf"),
-        (np.zeros((20, 4)), np.zeros(19, int), "19 entries"),
+        (np.zeros((20, 4)), np.zeros(19, int), "got 19"),
         (np.zeros((20, 4)), np.full(20, 3), r"labels must lie in 0..2"),
     ],
 )

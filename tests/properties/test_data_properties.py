@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib import data
+from course_lib.data import mnist as data
 
 from .contract import honest, junk
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_lib import INITIALIZERS, LOSSES, Network, get_initializer, get_loss
-from course_lib import initializers as inits
+from course_lib.nn import initializers as inits
 
 from .contract import arrays, finite_or_inf, honest, inputs, junk, numbers, targets
 
@@ -133,7 +133,7 @@ def test_loss_values_on_legal_targets_are_finite_or_inf(name, z):
     loss = LOSSES[name]
     if not np.isfinite(z).all():
         return  # z comes from a checked forward pass, which never hands a loss NaN inputs
-    from course_lib.activations import SOFTMAX, get_activation
+    from course_lib.nn.activations import SOFTMAX, get_activation
 
     out = SOFTMAX if loss.output == "softmax" else get_activation(loss.output or "sigmoid")
     y = np.eye(2)[[0, 1, 0]]

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_lib import Network, check_gradients, format_layer_statistics, gradient_norms, layer_statistics, sgd
-from course_lib.gradcheck import numerical_gradient
+from course_lib.nn.gradcheck import numerical_gradient
 
 from .contract import arrays, finite_or_inf, honest, inputs, junk, numbers, targets
 
