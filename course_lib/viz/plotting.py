@@ -10,6 +10,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..checks import check_array, check_int
+
 __all__ = ["INIT_COLORS", "init_color"]
 
 #: One colour per initializer name, used in every figure of the course (tab10 palette).
@@ -79,6 +81,8 @@ LEARNING_SHADE = dict(color="#2ca02c", alpha=0.12, linewidth=0)
 def nice_ceil(value, steps=(1, 2, 5)):
     """The smallest of s x 10^k (s in ``steps``) that is >= value (1 for 0, NaN or inf):
     axis limits that move in steps, so a slider redraws the axes only when a step is crossed."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"value must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         return 1.0
@@ -92,8 +96,8 @@ def nice_ceil(value, steps=(1, 2, 5)):
 def select_layers(depth, max_panels=10):
     """Layer numbers (1-based) to draw: all of them up to ``max_panels``, else
     ``max_panels`` evenly spaced ones including the first and the last."""
-    if int(depth) < 1 or int(max_panels) < 2:
-        raise ValueError(f"depth must be >= 1 and max_panels >= 2, got {depth!r} and {max_panels!r}")
+    depth = check_int(depth, "depth", 1)
+    max_panels = check_int(max_panels, "max_panels", 2)
     if depth <= max_panels:
         return list(range(1, depth + 1))
     return sorted({int(round(x)) for x in np.linspace(1, depth, max_panels)})
@@ -114,7 +118,7 @@ def histogram_range(activation, activations):
     top = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for a in activations:
-            a = np.asarray(a)
+            a = check_array(a, "a (each layer's activations)")
             if a.size and np.isfinite(a).all():
                 top = max(top, float(np.percentile(np.abs(a), 99.5)))
     hi = nice_ceil(top) if top > 0 else 1.0
@@ -132,10 +136,14 @@ def activation_histogram(a, activation, edges):
     from ..nn.activations import get_activation
 
     act = get_activation(activation)
-    a = np.asarray(a).ravel()
+    a = check_array(a, "a").ravel()
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    edges = check_array(edges, "edges").astype(np.float64)
+    if edges.ndim != 1 or edges.size < 2 or not np.isfinite(edges).all() or not np.all(np.diff(edges) > 0):
+        raise ValueError(f"edges must be at least 2 finite, strictly increasing bin edges, got {edges!r}")
     if not np.isfinite(a).all():
         return None
-    edges = np.asarray(edges, dtype=np.float64)
     n = len(edges) - 1
     lo, hi = edges[0], edges[-1]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -284,7 +292,16 @@ def plot_layer_histograms(activations, activation, axes=None, color=None, title=
     from ..diagnostics.layer_stats import layer_statistics
 
     acts = list(getattr(activations, "activations", activations))
-    layers = layers or select_layers(len(acts))
+    if not acts:
+        raise ValueError("activations must hold at least one layer's (B, n) array, got none")
+    bins = check_int(bins, "bins", 1)
+    if layers is None or (isinstance(layers, (list, tuple)) and not layers):
+        layers = select_layers(len(acts))
+    try:
+        layers = [check_int(l, f"layers (1-based layer numbers, at most {len(acts)})", 1, len(acts))
+                  for l in layers]
+    except TypeError:
+        raise ValueError(f"layers must be a list of layer numbers in 1..{len(acts)}, got {layers!r}") from None
     own_figure = axes is None
     fig, axes = _axes_row(axes, len(layers), (2.4 * len(layers) + 0.6, 2.9), sharex=True, sharey=True)
     if not own_figure:

@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..blas import single_blas_thread
+from ..checks import check_array, check_callable, check_float_dtype, check_int
 from ..nn.initializers import get_initializer
-from ..nn.network import Network
+from ..nn.network import Network, as_labels, check_inputs
 from .plotting import init_color
 from ..nn.train import sgd
 
@@ -100,7 +101,7 @@ class TrainSettings:
         if isinstance(self.std, bool) or not isinstance(self.std, (int, float, np.number)) \
                 or not math.isfinite(self.std) or not 0 <= self.std <= 1000:
             raise ValueError(f"std must be a number in [0, 1000], got {self.std!r}")
-        if self.bias_init not in dict((v, k) for k, v in BIAS_CHOICES):
+        if not isinstance(self.bias_init, str) or self.bias_init not in dict((v, k) for k, v in BIAS_CHOICES):
             raise ValueError(f"bias_init must be one of {[v for _, v in BIAS_CHOICES]}, got {self.bias_init!r}")
         for name, high in (("hidden_layers", MAX_HIDDEN_LAYERS), ("width", MAX_WIDTH), ("epochs", MAX_EPOCHS)):
             value = getattr(self, name)
@@ -170,12 +171,17 @@ def train_subset(settings, train, validation, *, seed=0, eta=0.1, lmbda=5.0, bat
     """
     if not isinstance(settings, TrainSettings):
         raise ValueError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-    if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
+    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, (int, float))
+                                    or not time_budget > 0):
         raise ValueError(f"time_budget must be a number of seconds > 0 or None, got {time_budget!r}")
-    X, y = (np.asarray(a) for a in train)
-    X_val, y_val = (np.asarray(a) for a in validation)
+    seed = check_int(seed, "seed", 0)
+    dtype = check_float_dtype(dtype)
+    check_callable(on_epoch, "on_epoch", "on_epoch(run)")
+    X, y = _pair(train, "train")
+    X_val, y_val = _pair(validation, "validation")
     X = np.ascontiguousarray(X, dtype=dtype)
-    X_val = np.ascontiguousarray(X_val, dtype=dtype)
+    X_val = np.ascontiguousarray(check_inputs(X_val, X.shape[1], dtype=dtype, argument="validation X"))
+    as_labels(y_val, X_val.shape[0], 10, argument="validation y")
     init_rng, shuffle_rng = np.random.default_rng(seed).spawn(2)
     net = Network(settings.sizes(X.shape[1], 10), activation="sigmoid", cost="cross_entropy",
                   init=settings.weight_init, bias_init=settings.bias_init, rng=init_rng, dtype=dtype)
@@ -204,6 +210,18 @@ def train_subset(settings, train, validation, *, seed=0, eta=0.1, lmbda=5.0, bat
         sgd(net, X, y, epochs=settings.epochs, batch_size=batch_size, eta=eta, lmbda=lmbda, rng=shuffle_rng,
             monitor=(), callback=after_epoch, progress=False)
     return run
+
+
+def _pair(data, name):
+    """(X, y) of a ``train`` or ``validation`` argument, X a 2-D array of examples (rows)."""
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (X, y), got {type(data).__name__}") from None
+    X = check_array(X, f"{name} X")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} X must be a 2-D array (examples, pixels), one image per row, got shape {X.shape}")
+    return X, y
 
 
 def plot_subset_runs(runs, *, reference=(), epochs=None, axes=None):
@@ -333,7 +351,7 @@ class TrainWidget:
 
         self.train_data, self.validation_data = train, validation
         self.reference = list(reference)
-        self.seed, self.time_budget = seed, time_budget
+        self.seed, self.time_budget = check_int(seed, "seed", 0), time_budget
         s = settings or TrainSettings()
         self.last_run = None
         style = {"description_width": "9em"}

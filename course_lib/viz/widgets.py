@@ -31,7 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from ..blas import single_blas_thread
-from ..checks import check_int, check_rng
+from ..checks import check_float_dtype, check_int, check_real, check_rng
 from ..nn.activations import get_activation
 from ..diagnostics.layer_stats import SATURATION_TOL, layer_statistics
 from ..lessons.histograms import predict_layer_stats, scaled_forward
@@ -136,7 +136,7 @@ class HistogramExplorer(_RenderedExplorer):
         self.n_features = check_int(n_features, "n_features", 1)
         self.max_panels = check_int(max_panels, "max_panels", 2)
         self.bins = check_int(bins, "bins", 2)
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         self.X = rng.standard_normal((self.n_samples, self.n_features), dtype=self.dtype)
         self._seed = int(rng.integers(2**63))
         self._weights = {}                          # width -> (generator, standard-normal matrices)
@@ -170,7 +170,7 @@ class HistogramExplorer(_RenderedExplorer):
     def _validated(self, changes):
         unknown = set(changes) - set(self.params)
         if unknown:
-            raise ValueError(f"update() takes {sorted(self.params)}, got unknown {sorted(unknown)}")
+            raise ValueError(f"update() arguments must be among {sorted(self.params)}, got unknown {sorted(unknown)}")
         p = dict(self.params)
         if "std" in changes and "init" not in changes:
             p["init"] = "custom"
@@ -178,7 +178,8 @@ class HistogramExplorer(_RenderedExplorer):
             if value is None:
                 continue
             if name == "std":
-                p["std"] = _check_std(value, "std")
+                top = float(np.finfo(self.dtype).max)  # the weights are std * W in self.dtype
+                p["std"] = check_real(value, "std", f"in [0, {top:.3g}]", lambda v: 0 <= v <= top)
             elif name == "depth":
                 p["depth"] = check_int(value, "depth", 1, self.MAX_DEPTH)
             elif name == "width":
@@ -463,7 +464,7 @@ class NeuronExplorer(_RenderedExplorer):
     def update(self, **changes):
         unknown = set(changes) - set(self.params)
         if unknown:
-            raise ValueError(f"update() takes {sorted(self.params)}, got unknown {sorted(unknown)}")
+            raise ValueError(f"update() arguments must be among {sorted(self.params)}, got unknown {sorted(unknown)}")
         p = dict(self.params)
         if changes.get("std") is not None:
             p["std"] = _check_std(changes["std"], "std")
