@@ -176,10 +176,10 @@ def as_labels(y, batch, n_out, *, argument="y"):
         whole = np.isfinite(y) & (np.mod(y, 1, where=np.isfinite(y), out=np.ones_like(y)) == 0)
         if not whole.all():
             bad = y[~whole][0]
-            raise ValueError(f"{argument} as a 1-D array must hold integer class labels 0..{n_out - 1}, got {bad!r}")
+            raise ValueError(f"{argument} as a 1-D array must hold integer class labels 0..{n_out - 1}, got {bad:g}")
     if y.size and (y.min() < 0 or y.max() > n_out - 1):
         raise ValueError(
-            f"{argument} labels must lie in 0..{n_out - 1}, got min {y.min()!r} and max {y.max()!r}"
+            f"{argument} labels must lie in 0..{n_out - 1}, got min {y.min():g} and max {y.max():g}"
         )
     return y.astype(np.int64)
 
