@@ -114,7 +114,7 @@ class Initializer:
         except OverflowError:  # numpy's uniform(-L, L) when 2L overflows
             raise ValueError(f"{self.name}: its scale is too large to draw from in float64") from None
         largest = float(np.max(np.abs(drawn))) if np.isfinite(drawn).all() else math.inf
-        if largest > np.finfo(dtype).max:
+        if largest > float(np.finfo(dtype).max):
             raise ValueError(
                 f"{self.name} draws entries as large as {largest:.3g}, beyond the range of {dtype.name} "
                 f"({np.finfo(dtype).max:.3g}): choose a smaller scale"
