@@ -112,12 +112,13 @@ class Initializer:
         try:
             drawn = np.asarray(self.draw(shape, rng, fan_in, fan_out), dtype=np.float64)
         except OverflowError:  # numpy's uniform(-L, L) when 2L overflows
-            raise ValueError(f"{self.name}: its scale is too large to draw from in float64") from None
+            raise ValueError(f"{self.name}: its scale (std, limit or gain) must be small enough to draw "
+                             f"from in float64 (2 x limit <= {np.finfo(np.float64).max:.3g})") from None
         largest = float(np.max(np.abs(drawn))) if np.isfinite(drawn).all() else math.inf
         if largest > float(np.finfo(dtype).max):
             raise ValueError(
-                f"{self.name} draws entries as large as {largest:.3g}, beyond the range of {dtype.name} "
-                f"({np.finfo(dtype).max:.3g}): choose a smaller scale"
+                f"{self.name}: its scale (std, limit or gain) must keep every draw within the range of "
+                f"{dtype.name} ({np.finfo(dtype).max:.3g}), but draws reach {largest:.3g}"
             )
         return drawn.astype(dtype, copy=False)
 
