@@ -619,40 +619,65 @@ def build_neuron_widget(explorer=None, *, rng=None, **defaults):
 __all__ += ["build_depth_widget"]
 
 
-def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_normal"):
-    """A depth slider (2-50) and activation and initializer menus wired to a
+def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_normal", gain=1.0):
+    """A depth slider (2-50), activation and initializer menus and a gain slider wired to a
     :class:`course_lib.viz.depth_explorer.DepthExplorer`; returns an ``ipywidgets.VBox``
-    with attributes ``explorer``, ``controls`` and ``image`` (the figure as PNG).
+    with attributes ``explorer``, ``controls``, ``image`` (the figure as PNG) and
+    ``summary`` (an HTML line, CSS class ``depth-stats``: rms dC/dz of the first hidden
+    layer over the last, in all and per layer).
 
-    The depth slider updates on release (each depth is a new network); settings
-    already seen come from the explorer's cache."""
+    The gain slider sets the std to gain / sqrt(n) in every layer (init "gain x
+    1/sqrt(n)"); moving it selects that init, so one move is one redraw. The sliders
+    update on release (each setting is a new network); settings already seen come from
+    the explorer's cache."""
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
     from ..lessons.depth import INIT_LABELS
+    from .depth_explorer import GAIN_INIT
 
-    explorer.update(depth=depth, activation=activation, init=init)
+    explorer.update(depth=depth, activation=activation, init=init, gain=gain)
     plt.close(explorer.figure)  # shown through the Image widget only, not again below the cell
     style = {"description_width": "70px"}
     low, high = explorer.DEPTHS
+    labels = dict(INIT_LABELS, **{GAIN_INIT: "gain x 1/sqrt(n) (slider)"})
     controls = {
         "depth": w.IntSlider(value=depth, min=low, max=high, description="depth", continuous_update=False,
                              style=style),
         "activation": w.Dropdown(options=list(explorer.activations), value=activation, description="activation",
                                  style=style),
-        "init": w.Dropdown(options=[(INIT_LABELS.get(k, k), k) for k in explorer.inits], value=init,
+        "init": w.Dropdown(options=[(labels.get(k, k), k) for k in explorer.inits], value=init,
                            description="init", style=style),
+        "gain": w.FloatSlider(value=gain, min=0.5, max=2.5, step=0.01, description="gain", readout_format=".2f",
+                              continuous_update=False, style=style),
     }
     image = w.Image(value=explorer.png, format="png", layout=w.Layout(width="880px"))
+    summary = w.HTML(value=_html.escape(explorer.summary))
+    summary.add_class("depth-stats")
+    syncing = {"on": False}
 
     def refresh(_change=None):
+        if syncing["on"]:
+            return
         explorer.update(**{name: c.value for name, c in controls.items()})
         image.value = explorer.png
+        summary.value = _html.escape(explorer.summary)
 
-    for c in controls.values():
-        c.observe(refresh, names="value")
-    box = w.VBox([w.HBox(list(controls.values())), image])
+    def on_gain(_change):
+        if controls["init"].value != GAIN_INIT:
+            syncing["on"] = True                    # one redraw, not one per changed control
+            try:
+                controls["init"].value = GAIN_INIT
+            finally:
+                syncing["on"] = False
+        refresh()
+
+    for name, c in controls.items():
+        c.observe(on_gain if name == "gain" else refresh, names="value")
+    box = w.VBox([w.HBox([controls["depth"], controls["activation"]]), w.HBox([controls["init"], controls["gain"]]),
+                  image, summary])
     box.explorer = explorer
     box.controls = controls
     box.image = image
+    box.summary = summary
     return box

@@ -71,3 +71,48 @@ def test_depth_widget_drives_the_explorer_without_a_browser(explorer):
     assert explorer.setting == dict(depth=40, activation="relu", init="large")
     assert [label for label, _ in box.controls["init"].options][0] == "std 0.01"
     plt.close(explorer.figure)
+
+
+def test_gain_init_is_the_same_net_rescaled(explorer):
+    """init='gain': W ~ N(0, g^2 / fan_in). g = 1 is LeCun's init drawn from the same numbers
+    (identical gradients), g = sqrt(2) He's; other gains rescale the same draws."""
+    lecun = explorer.flow(10, "tanh", "lecun_normal")
+    np.testing.assert_allclose(explorer.flow(10, "tanh", "gain", 1.0).bias_rms, lecun.bias_rms, rtol=1e-12)
+    he = explorer.flow(10, "relu", "he_normal")
+    np.testing.assert_allclose(explorer.flow(10, "relu", "gain", math.sqrt(2)).bias_rms, he.bias_rms, rtol=1e-4)  # gain kept to 6 digits
+    # For tanh the gradient through 30 layers grows with g, through the critical value.
+    gains = [explorer.flow(30, "tanh", "gain", g).bias_gain() for g in (0.7, 1.0, 1.3, 2.0)]
+    assert gains == sorted(gains) and gains[0] < 0.1 and gains[-1] > 10, gains
+
+
+def test_summary_reports_the_ratio_the_exercise_asks_for(explorer):
+    explorer.update(depth=20, activation="tanh", init="gain", gain=1.2)
+    flow = explorer.flow(20, "tanh", "gain", 1.2)
+    assert explorer.setting == dict(depth=20, activation="tanh", init="gain", gain=1.2)
+    assert "std 1.2/sqrt(n)" in explorer.summary
+    assert f"= {flow.bias_gain():.3g}" in explorer.summary
+    assert f"({flow.bias_gain() ** (1 / 19):.4f} per layer)" in explorer.summary
+    plt.close(explorer.figure)
+
+
+@pytest.mark.parametrize("gain", [0.05, 11.0, float("nan"), "1", True])
+def test_gain_out_of_range_is_refused(explorer, gain):
+    with pytest.raises(ValueError, match="gain"):
+        explorer.flow(10, "tanh", "gain", gain)
+    explorer.flow(10, "tanh", "he_normal", gain)  # the gain counts only for init='gain'
+
+
+def test_depth_widget_gain_slider_selects_the_gain_init_with_one_redraw(explorer):
+    from course_lib.viz.widgets import build_depth_widget
+
+    box = build_depth_widget(explorer, depth=12, activation="tanh", init="he_normal")
+    assert "1/sqrt(n)" in dict((v, k) for k, v in box.controls["init"].options)["gain"]
+    calls, first = explorer.calls, box.image.value
+    box.controls["gain"].value = 1.7
+    assert explorer.calls == calls + 1                      # the init menu's re-sync does not redraw again
+    assert explorer.setting == dict(depth=12, activation="tanh", init="gain", gain=1.7)
+    assert box.controls["init"].value == "gain" and box.image.value != first
+    assert "std 1.7/sqrt(n)" in box.summary.value and "per layer" in box.summary.value
+    box.controls["init"].value = "he_normal"                 # back to a named init: the gain is ignored
+    assert explorer.setting == dict(depth=12, activation="tanh", init="he_normal")
+    plt.close(explorer.figure)
