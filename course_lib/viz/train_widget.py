@@ -55,6 +55,7 @@ __all__ = [
     "train_subset",
     "plot_subset_runs",
     "figure_png",
+    "COMPARISON_COLORS",
     "TrainWidget",
     "train_widget",
 ]
@@ -290,12 +291,22 @@ def figure_png(fig, dpi=80):
     return buf.getvalue()
 
 
+#: Colours of kept runs whose initializer's colour is already on the plot (e.g. a second
+#: custom std): tab10 without the colours the course gives initializers.
+COMPARISON_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#17becf", "#000000", "#9467bd",
+                     "#2ca02c", "#1f77b4", "#d62728")
+
+
 class LiveCurve:
-    """One figure redrawn in place: reference runs fixed, the current run's lines updated.
+    """One figure redrawn in place: reference runs fixed, the current run's lines updated,
+    earlier runs kept for comparison.
 
     Re-using the figure and its artists makes a redraw about twice as fast as
     drawing a new figure (a few tenths of a second here); :meth:`update` returns
-    the PNG bytes for an Image widget.
+    the PNG bytes for an Image widget. :meth:`keep` turns the current run into a kept
+    one (its own lines, in its initializer's colour, or the first unused colour of
+    :data:`COMPARISON_COLORS` when that colour is taken, e.g. by a second custom std);
+    :meth:`clear` removes the kept runs (the references stay).
     """
 
     def __init__(self, reference=(), epochs=10):
@@ -311,21 +322,60 @@ class LiveCurve:
         plot_subset_runs([], reference=self.reference, epochs=epochs, axes=self.axes)
         self.acc_line, = self.axes[0].plot([], [], lw=2.2, marker="o", ms=3)
         self.cost_line, = self.axes[1].plot([], [], lw=2.2)
+        self.kept = []                       # (run, accuracy line, cost line), oldest first
+        self.run = None
+
+    def color_for(self, run):
+        """The run's initializer colour, unless a kept run already has it."""
+        taken = {line.get_color() for _, line, _ in self.kept}
+        own = init_color(run.settings.color_name)
+        if own not in taken:
+            return own
+        return next((c for c in COMPARISON_COLORS if c not in taken), own)
+
+    def _set(self, acc_line, cost_line, run, color):
+        e = np.arange(len(run.accuracy))
+        cost = np.asarray(run.cost, dtype=float)
+        acc_line.set_data(e[1:], run.accuracy[1:])
+        cost_line.set_data(e, np.where(np.isfinite(cost), cost, np.nan))
+        for line in (acc_line, cost_line):
+            line.set_color(color)
+            line.set_label(run.label)
+
+    def keep(self, run):
+        """Keep ``run`` on the plot (its own pair of lines) and empty the live lines."""
+        color = self.acc_line.get_color() if run is self.run else self.color_for(run)
+        acc, = self.axes[0].plot([], [], lw=1.8, marker="o", ms=2.5)
+        cost, = self.axes[1].plot([], [], lw=1.8)
+        self._set(acc, cost, run, color)
+        self.kept.append((run, acc, cost))
+        self._empty_live()
+
+    def _empty_live(self):
+        self.run = None
+        for line in (self.acc_line, self.cost_line):
+            line.set_data([], [])
+            line.set_label("_live")
+
+    def clear(self):
+        """Remove the kept runs (and the live one); the references stay."""
+        for _, acc, cost in self.kept:
+            acc.remove()
+            cost.remove()
+        self.kept = []
+        self._empty_live()
 
     def update(self, run=None, epochs=None):
         """Show ``run`` (a SubsetRun, or None for none yet) and return the figure as PNG bytes."""
         ax_acc, ax_cost = self.axes
         if run is not None:
-            color = init_color(run.settings.color_name)
-            e = np.arange(len(run.accuracy))
-            cost = np.asarray(run.cost, dtype=float)
-            self.acc_line.set_data(e[1:], run.accuracy[1:])
-            self.cost_line.set_data(e, np.where(np.isfinite(cost), cost, np.nan))
-            for line in (self.acc_line, self.cost_line):
-                line.set_color(color)
-                line.set_label(run.label)
-        longest = max([len(r.accuracy) - 1 for r in self.reference] + [1])
-        last = max(epochs or 0, longest, run.epochs if run is not None else 0)
+            if run is not self.run:
+                self.run = run
+                self._live_color = self.color_for(run)
+            self._set(self.acc_line, self.cost_line, run, self._live_color)
+        runs = self.reference + [r for r, _, _ in self.kept] + ([self.run] if self.run is not None else [])
+        longest = max([len(r.accuracy) - 1 for r in runs] + [1])
+        last = max(epochs or 0, longest)
         ax_acc.set_xlim(0.5, last + 0.5)
         ax_cost.set_xlim(-0.2, last + 0.2)
         for ax in self.axes:
@@ -333,6 +383,8 @@ class LiveCurve:
             ax.autoscale_view(scalex=False)
         if any(line.get_label() and not line.get_label().startswith("_") for line in ax_acc.get_lines()):
             ax_acc.legend(fontsize=8, loc="best")
+        elif ax_acc.get_legend() is not None:
+            ax_acc.get_legend().remove()
         return figure_png(self.fig)
 
 
@@ -342,11 +394,23 @@ class TrainWidget:
     Display it as the last expression of a cell. ``train()`` is the button's
     handler: it reads the controls, trains with :func:`train_subset` and redraws
     the curve (``self.curve``, an Image widget with CSS class ``train-curve``)
-    after every epoch. ``self.last_run`` keeps the last :class:`SubsetRun`.
+    after every epoch. ``self.last_run`` keeps the last :class:`SubsetRun` and
+    ``self.runs`` every run since the last **Clear** (``clear()``, the Clear
+    button's handler): they stay on the plot, so runs at std 0.01, 0.1, 1, 10 and
+    100 can be compared in one figure.
+
+    One run at a time. The kernel handles the button's messages one after the other,
+    so the second click of a double-click, sent before the browser has heard that
+    the button is disabled, waits in the kernel's queue until the first run ends and
+    would start a second run. ``train()`` therefore refuses to start while a run is
+    going on (``self.running``), and the button handler ignores a click that reaches
+    the kernel less than ``settle`` seconds after the previous run ended: that click
+    was queued during the run (a person needs longer to see the result and click
+    again). ``self.ignored_clicks`` counts them.
     """
 
     def __init__(self, train, validation, *, reference=(), settings=None, seed=0, time_budget=8.0,
-                 redraw_interval=0.5):
+                 redraw_interval=0.5, settle=0.5):
         import ipywidgets as w
 
         self.train_data, self.validation_data = train, validation
@@ -354,6 +418,11 @@ class TrainWidget:
         self.seed, self.time_budget = check_int(seed, "seed", 0), time_budget
         s = settings or TrainSettings()
         self.last_run = None
+        self.runs = []
+        self.running = False
+        self.settle = settle
+        self.ignored_clicks = 0
+        self._ended = -math.inf
         style = {"description_width": "9em"}
         wide = w.Layout(width="26em")
         self.init = w.Dropdown(options=list(INIT_CHOICES), value=s.init, description="weights",
@@ -369,6 +438,8 @@ class TrainWidget:
         self.epochs = w.IntSlider(value=s.epochs, min=1, max=20, description="epochs", style=style, layout=wide)
         self.button = w.Button(description="Train", button_style="primary", icon="play",
                                tooltip="train on the subset with these settings")
+        self.clear_button = w.Button(description="Clear", icon="eraser",
+                                     tooltip="remove the earlier runs from the plot (the references stay)")
         self.progress = w.IntProgress(value=0, min=0, max=s.epochs, description="progress", style=style)
         # Each text line spans the whole width, so no renderer can put two of them side by side.
         line = dict(width="100%", margin="2px 0 2px 0")
@@ -382,7 +453,8 @@ class TrainWidget:
         self.std.observe(self._on_settings_change, names="value")
         self.width.observe(self._on_settings_change, names="value")
         self.bias.observe(self._on_settings_change, names="value")
-        self.button.on_click(lambda _button: self.train())
+        self.button.on_click(self._on_train_click)
+        self.clear_button.on_click(lambda _button: self.clear())
         self._on_settings_change()
         self.redraw_interval = redraw_interval
         self._last_draw = 0.0
@@ -390,7 +462,7 @@ class TrainWidget:
         self._draw(None, epochs=s.epochs)
         left = w.VBox([self.init, self.std, self.bias])
         right = w.VBox([self.depth, self.width, self.epochs])
-        run_row = w.HBox([self.button, self.progress])
+        run_row = w.HBox([self.button, self.clear_button, self.progress])
         # The two columns wrap onto two rows when the notebook is narrower than both (instead of
         # the right column's sliders being drawn over the left column's dropdowns).
         controls = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap"))
@@ -424,33 +496,63 @@ class TrainWidget:
         self.curve.value = self._live.update(run, epochs)
         self._last_draw = time.perf_counter()
 
+    def _on_train_click(self, _button=None):
+        """The Train button: train, unless a run is going on or this click was queued during one."""
+        if self.running or time.monotonic() - self._ended < self.settle:
+            self.ignored_clicks += 1
+            return None
+        return self.train()
+
+    def clear(self):
+        """The Clear button: forget the earlier runs and take them off the plot (not during a run)."""
+        if self.running:
+            self.ignored_clicks += 1
+            return
+        self.runs = []
+        self._live.clear()
+        self._draw(None, epochs=int(self.epochs.value))
+        self.status.value = "Cleared: earlier runs removed (the references stay). Press <b>Train</b>."
+
     def train(self):
-        """Train with the current settings, updating the progress bar and the curve each epoch."""
+        """Train with the current settings, updating the progress bar and the curve each epoch.
+
+        Returns the :class:`SubsetRun`, or None (and changes nothing) while another run is
+        going on. The run is kept on the plot after it ends."""
+        if self.running:
+            self.ignored_clicks += 1
+            return None
+        self.running = True
         s = self.settings()
-        self.button.disabled = True
+        self.button.disabled = self.clear_button.disabled = True
         self.progress.max = s.epochs
         self.progress.value = 0
         self.progress.bar_style = ""
-        self.status.value = f"training {s.label()} ..."
+        number = len(self.runs) + 1
+        self.status.value = f"run {number}: training {s.label()} ..."
 
         def on_epoch(run):
             self.progress.value = run.epochs
-            self.status.value = (f"epoch {run.epochs}/{s.epochs}: validation accuracy {run.accuracy[-1]:.1f}%, "
-                                 f"{run.seconds:.1f} s")
+            self.status.value = (f"run {number}, epoch {run.epochs}/{s.epochs}: validation accuracy "
+                                 f"{run.accuracy[-1]:.1f}%, {run.seconds:.1f} s")
             self._draw(run, epochs=s.epochs, force=run.epochs == 0)
 
         try:
             run = train_subset(s, self.train_data, self.validation_data, seed=self.seed,
                                time_budget=self.time_budget, on_epoch=on_epoch)
+            self.last_run = run
+            self.runs.append(run)
+            self._live.keep(run)                     # the finished run, all epochs, in its colour
+            self._draw(None, epochs=s.epochs)
         finally:
-            self.button.disabled = False
-        self.last_run = run
-        self._draw(run, epochs=s.epochs)
+            self.running = False
+            self._ended = time.monotonic()
+            self.button.disabled = self.clear_button.disabled = False
         self.progress.bar_style = "success" if run.finished else "warning"
         note = (f" (stopped after {run.epochs} of {s.epochs} epochs to stay under {self.time_budget:g} s)"
                 if run.stopped_early else "")
-        self.status.value = (f"done: {run.label}: validation accuracy {run.accuracy[-1]:.1f}% after "
-                             f"{run.epochs} epochs, {run.seconds:.1f} s{note}")
+        kept = f"; {len(self.runs)} runs on the plot (Clear removes them)" if len(self.runs) > 1 else ""
+        self.status.value = (f"done: run {number}, {run.label}: validation accuracy {run.accuracy[-1]:.1f}% after "
+                             f"{run.epochs} epochs, {run.seconds:.1f} s{note}{kept}")
         return run
 
     def _repr_mimebundle_(self, **kwargs):
@@ -458,6 +560,7 @@ class TrainWidget:
 
 
 def train_widget(train, validation, *, reference=(), settings=None, seed=0, time_budget=8.0):
-    """Build a :class:`TrainWidget` (display it as a cell's last expression)."""
+    """Build a :class:`TrainWidget` (display it as a cell's last expression): Train adds a
+    run to the plot, Clear removes the earlier ones."""
     return TrainWidget(train, validation, reference=reference, settings=settings, seed=seed,
                        time_budget=time_budget)

@@ -115,11 +115,13 @@ def test_widget_redraws_are_throttled(subset, monkeypatch):
     w = tw.TrainWidget(train, val, redraw_interval=1e9, time_budget=30)
     calls = []
     original = w._live.update
-    monkeypatch.setattr(w._live, "update", lambda run, epochs: calls.append(run.epochs) or original(run, epochs))
+    monkeypatch.setattr(w._live, "update",
+                        lambda run, epochs: calls.append(run.epochs if run else "kept") or original(run, epochs))
     w.epochs.value = 4
     w.width.value = 10
     w.train()
-    assert calls == [0, 4]  # the untrained start and the end, nothing between
+    assert calls == [0, "kept"]  # the untrained start and the end (the run kept), nothing between
+    assert w._live.kept[0][0] is w.last_run and len(w._live.kept[0][1].get_xdata()) == 4
 
 
 def test_plot_subset_runs_draws_runs_and_references(subset):
@@ -172,3 +174,66 @@ def test_text_lines_of_the_widget_take_the_full_width(subset):
     assert rows.index(w.std_info) < rows.index(w.status)
     # the two control columns wrap onto two rows in a narrow notebook instead of overlapping
     assert rows[0].layout.flex_flow == "row wrap" and len(rows[0].children) == 2
+
+
+def test_a_double_click_starts_one_run(subset, monkeypatch):
+    """The second click of a double-click reaches the kernel right after the first run
+    ended (it waited in the queue): it is ignored. A click inside a run is ignored too."""
+    train, val = subset
+    w = tw.TrainWidget(train, val, time_budget=30)
+    w.epochs.value = 1
+    w.width.value = 10
+    started = []
+    original = tw.train_subset
+    monkeypatch.setattr(tw, "train_subset", lambda *a, **k: started.append(1) or original(*a, **k))
+    w.button.click()
+    w.button.click()                                   # queued during the run: ignored
+    assert len(started) == 1 and len(w.runs) == 1 and w.ignored_clicks == 1
+    assert "done: run 1," in w.status.value and not w.button.disabled
+
+    def click_during_the_run(*a, **k):                 # the handler re-entered while training
+        run = original(*a, **k)
+        assert w.running and w.button.disabled and w.train() is None
+        w.clear()                                      # Clear waits for the run, too
+        return run
+
+    monkeypatch.setattr(tw, "train_subset", click_during_the_run)
+    w._ended -= w.settle                               # a later, deliberate click
+    w.button.click()
+    assert len(w.runs) == 2 and w.ignored_clicks == 3 and not w.running
+    assert "done: run 2," in w.status.value and "2 runs on the plot" in w.status.value
+
+
+def test_runs_are_kept_for_comparison_until_clear(subset):
+    """'Compare std 0.01 ... 100' in the widget: each run stays on the plot in a colour of its
+    own (all are custom stds); Clear removes them and keeps the references."""
+    train, val = subset
+    reference = [tw.train_subset(tw.TrainSettings(epochs=1, width=10), train, val, label="new (reference)")]
+    w = tw.TrainWidget(train, val, reference=reference, time_budget=30, settle=0)
+    w.init.value = "custom"
+    w.epochs.value = 2
+    w.width.value = 10
+    stds = [0.01, 1.0, 100.0]
+    for std in stds:
+        w.std.value = std
+        w.button.click()
+    assert [r.settings.std for r in w.runs] == pytest.approx(stds)
+    ax_acc, ax_cost = w._live.axes
+    kept = w._live.kept
+    assert [r for r, _, _ in kept] == w.runs
+    colors = [acc.get_color() for _, acc, _ in kept]
+    assert colors[0] == tw.init_color("custom") and len(set(colors)) == 3
+    for run, acc, cost in kept:
+        np.testing.assert_allclose(acc.get_ydata(), run.accuracy[1:])
+        np.testing.assert_allclose(cost.get_ydata(), np.where(np.isfinite(run.cost), run.cost, np.nan))
+    legend = [t.get_text() for t in ax_acc.get_legend().get_texts()]
+    assert legend == ["reference: new (reference)"] + [r.label for r in w.runs]
+    assert [f"std {s:g}" in text for s, text in zip(stds, legend[1:])] == [True] * 3
+    with_runs = bytes(w.curve.value)
+    w.clear_button.click()
+    assert w.runs == [] and w._live.kept == [] and "Cleared" in w.status.value
+    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["reference: new (reference)"]
+    assert len(ax_acc.get_lines()) == 2 and len(ax_acc.get_lines()[1].get_xdata()) == 0  # reference + empty live
+    assert bytes(w.curve.value) != with_runs
+    w.button.click()
+    assert "done: run 1," in w.status.value and w._live.kept[0][1].get_color() == tw.init_color("custom")
