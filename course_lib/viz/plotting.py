@@ -228,7 +228,7 @@ def plot_z_histogram(z, predicted_std, ax=None, color=None, label=None, bins=80,
     ax.set(xlim=(-x_max, x_max), xlabel="z = w·x + b", ylabel="density",
            title=label or f"std(z) = {predicted_std:.3g}")
     ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return fig
 
 
@@ -521,29 +521,35 @@ def plot_gradient_heatmap(flow, ax=None, edges=None, title=None, bins=60, colorb
     return fig
 
 
-def plot_gradient_heatmap_grid(flows, row_labels, col_labels, title=None, bins=60, col_titles=None):
+def plot_gradient_heatmap_grid(flows, row_labels, col_labels, title=None, bins=60, col_titles=None,
+                               transpose=False):
     """A grid of :func:`plot_gradient_heatmap` panels sharing one log10 axis.
 
     ``flows`` maps (row_label, col_label) to a GradientFlow, e.g. (activation, init
     key); panel titles read "row, col_titles[col]" and are coloured by
-    :func:`init_color` of the column label."""
+    :func:`init_color` of the column label. ``transpose=True`` lays the grid out the
+    other way round (one row per col_label): five initializers by two activations
+    then fit a 10-inch-wide figure, readable in a notebook at 1280 px."""
     col_titles = col_titles or {}
     lo, hi = _log10_range(list(flows.values()))
     edges = np.linspace(lo, hi, bins + 1)
-    fig, axes = plt.subplots(len(row_labels), len(col_labels), figsize=(3.3 * len(col_labels) + 0.8, 3.1 * len(row_labels)),
-                             sharex=True, sharey=True, squeeze=False, constrained_layout=True)
+    n_rows, n_cols = (len(col_labels), len(row_labels)) if transpose else (len(row_labels), len(col_labels))
+    size = (4.6 * n_cols + 0.8, 2.6 * n_rows) if transpose else (3.3 * n_cols + 0.8, 3.1 * n_rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=size, sharex=True, sharey=True, squeeze=False,
+                             constrained_layout=True)
     mesh = None
     for i, r in enumerate(row_labels):
         for j, c in enumerate(col_labels):
-            ax = axes[i, j]
+            row, col = (j, i) if transpose else (i, j)
+            ax = axes[row, col]
             flow = flows[(r, c)]
             plot_gradient_heatmap(flow, ax=ax, edges=edges, colorbar=False, title=f"{r}, {col_titles.get(c, c)}")
             ax.title.set_color(init_color(c))
             ax.title.set_fontweight("bold")
             mesh = ax.collections[-1]
-            if i < len(row_labels) - 1:
+            if row < n_rows - 1:
                 ax.set_xlabel("")
-            if j > 0:
+            if col > 0:
                 ax.set_ylabel("")
     fig.colorbar(mesh, ax=axes, label="fraction of the layer's entries", fraction=0.03, pad=0.01)
     if title:
