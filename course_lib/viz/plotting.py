@@ -590,7 +590,11 @@ def plot_gradient_flow(flow, init=None, fig=None):
                    color=color, markersize=3, label="rms dC/dz (backprop error)")
         right.plot(layers, np.where(flow.weight_rms > 0, flow.weight_rms, np.nan), "s--",
                    color=color, markersize=3, alpha=0.7, label="rms dC/dW")
-    right.set_yscale("log")
+    if right.get_yscale() != "log":
+        from matplotlib.ticker import NullLocator
+
+        right.set_yscale("log")                   # again on every redraw would rebuild the ticks
+        right.yaxis.set_minor_locator(NullLocator())  # dozens of minor ticks: most of a redraw's time
     right.relim()
     right.autoscale_view()
     right.set(xlabel="layer (last = output layer)", ylabel="rms (log scale)", title="Gradient scale per layer")

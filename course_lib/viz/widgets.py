@@ -432,6 +432,17 @@ def build_histogram_widget(explorer=None, *, rng=None, **defaults):
 
 
 # ------------------------------------------------------------------ notebook 01
+_NEURON_STEPS = (1, 1.5, 2, 3, 5, 7.5)
+
+
+def _step_below(q, steps=_NEURON_STEPS):
+    """The step of ``steps`` x 10^k just below q (q itself one of them): 1.5 -> 1, 1 -> 0.75."""
+    k = math.floor(math.log10(q) + 1e-9)
+    m = q / 10.0**k
+    i = min(range(len(steps)), key=lambda j: abs(steps[j] - m))
+    return steps[i - 1] * 10.0**k if i > 0 else steps[-1] * 10.0 ** (k - 1)
+
+
 class NeuronExplorer(_RenderedExplorer):
     """Nielsen's neuron as a live figure: the distribution of z = w.x + b.
 
@@ -528,12 +539,30 @@ class NeuronExplorer(_RenderedExplorer):
         self._artists = dict(ax_z=ax_z, ax_d=ax_d, hist=hist, curve=curve, sat_text=sat_text, dhist=dhist,
                              heading=heading)
 
+    def _z_for_std(self, z_std):
+        """The explorer's draws rescaled to a predicted std(z) of ``z_std`` (at least the bias's)."""
+        n_active = self.params["n_inputs"] // 2
+        std = math.sqrt(max(z_std * z_std - self.bias_std**2, 0.0) / max(n_active, 1))
+        return std * self._sums[:, n_active] + self.bias_std * self._bias
+
+    def _log_slope_fractions(self, z, edges):
+        logd = np.clip(log10_sigmoid_prime(z), edges[0], None)
+        counts, _ = np.histogram(logd, bins=edges)
+        return counts / z.size
+
     def _draw(self):
         if self._live is None:
             self._build()
         art, p, r = self._artists, self.params, self.result
         s = r["predicted_std"]
-        x_max = max(nice_ceil(4 * s), 10.0)
+        # Every axis limit is a function of one number, std(z) rounded up to a step of
+        # _NEURON_STEPS (q; std(z) lies in (q_lo, q], the band below it), so the limits all
+        # move at the same slider steps, about one step in four, and the other steps blit
+        # instead of redrawing the axes (a full redraw costs about 5 times as much). The
+        # limits fit the whole band.
+        q = nice_ceil(s, steps=_NEURON_STEPS)
+        q_lo = _step_below(q)
+        x_max = max(nice_ceil(4 * q, steps=_NEURON_STEPS), 10.0)
         edges = np.linspace(-x_max, x_max, self.bins + 1)
         counts, _ = np.histogram(np.clip(self.z, -x_max, x_max), bins=edges)
         density = counts / (self.z.size * (edges[1] - edges[0]))
@@ -543,15 +572,16 @@ class NeuronExplorer(_RenderedExplorer):
         grid = np.linspace(-x_max, x_max, 400)
         pdf = np.exp(-0.5 * (grid / max(s, 1e-12)) ** 2) / (max(s, 1e-12) * math.sqrt(2 * math.pi))
         art["curve"].set_data(grid, pdf)
-        y_max = nice_ceil(1.3 * max(float(density.max()), float(pdf.max())), steps=(1, 1.5, 2, 3, 5, 7.5))
+        y_max = nice_ceil(1.3 / (max(q_lo, self.bias_std, 1e-12) * math.sqrt(2 * math.pi)), steps=_NEURON_STEPS)
         art["sat_text"].set_text(f"saturated (|z| > {Z_SATURATED:.1f}):\n{100 * r['saturated']:.1f}% of draws")
-        logd = log10_sigmoid_prime(self.z)
-        d_lo = -max(nice_ceil(-float(logd.min())), 5.0)
+        # log10 sigma'(z) ~ -|z| / ln 10 for large |z|; the largest |z| of a few thousand
+        # draws is about 4 std(z), and rarer ones are clipped into the first bin.
+        d_lo = -max(nice_ceil(4 * q / math.log(10), steps=_NEURON_STEPS), 5.0)
         d_edges = np.linspace(d_lo, math.log10(0.25), self.bins + 1)
-        dcounts, _ = np.histogram(logd, bins=d_edges)
-        dfrac = dcounts / self.z.size
+        dfrac = self._log_slope_fractions(self.z, d_edges)
         art["dhist"].set_data(dfrac, d_edges)
-        d_top = nice_ceil(1.1 * float(dfrac.max()), steps=(1, 1.5, 2, 3, 5, 7.5))
+        ends = [self._log_slope_fractions(self._z_for_std(v), d_edges).max() for v in (q_lo, q)]
+        d_top = nice_ceil(1.15 * float(max(ends)), steps=_NEURON_STEPS)
         art["heading"].set_text(
             f"Nielsen's neuron: {p['n_inputs']} inputs ({r['n_active']} of them 1), weights N(0, {_fmt(p['std'])}²), "
             f"bias N(0, {_fmt(self.bias_std)}²): std(z) predicted {_fmt(s)}, sampled {_fmt(r['sampled_std'])}"
