@@ -11,7 +11,11 @@ playwright, fresh profile) for the whole module. The server serves a temporary f
   and that the table reports the values the sliders show.
 * The MNIST train widget (notebook 04's ``train_widget``) in a small temporary notebook, run
   with Run All from the menu: press **Train** once on a subset and check that the learning
-  curve appears in the run's colour.
+  curve appears in the run's colour; then double-click **Train**: one more run, not two.
+* Slider latency (tests/browser_latency.py): for the 02 std and depth sliders, 01's std
+  slider and 05's depth slider, the time from the key press to the new image, decoded.
+  Recorded to ``build/browser/latency.json``; the bound asserted is generous (a loaded CI
+  runner is slow); benchmarks/bench_browser_latency.py is the benchmark.
 
 Screenshots go to ``build/browser/`` (git-ignored). Without playwright or Chromium the tests
 skip and say why (``.ci/run`` installs Chromium in CI).
@@ -20,14 +24,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from browser_harness import JupyterLab, NotebookPage, launch_chromium, missing_requirements
+from browser_latency import CASES, TESTED, measure_slider, notebook_name, write_notebook
 
 # No BLAS numerics decide these tests' outcome: `make test-kernels` skips them (see the Makefile).
 pytestmark = pytest.mark.blas_independent
@@ -80,6 +88,8 @@ def lab_page(tmp_path_factory):
         shutil.copy(NOTEBOOKS / HISTOGRAM_NOTEBOOK, root)
         notebooks.insert(0, HISTOGRAM_NOTEBOOK)
     _write_notebook(root / TRAIN_NOTEBOOK, TRAIN_CELLS)
+    for name in TESTED:
+        write_notebook(root / notebook_name(CASES[name]), CASES[name].cells)
     lab = JupyterLab(root, tmp_path_factory.mktemp("lab-home")).launch()
     try:
         with sync_playwright() as playwright:
@@ -283,8 +293,49 @@ def test_train_button_draws_the_learning_curve(lab_page):
         after = curve.screenshot()
         assert _colour_fraction(after, run_colour) > 0.001, "no learning curve in the run's colour"
         assert nb.error_outputs() == []
+
+        # A double-click is one more run, not two: the second click waits in the kernel's
+        # queue during the run and is ignored; the first run stays on the plot.
+        nb.button("Train", scope=widget).dblclick()
+        nb.wait_for_change(lambda: status.inner_text().startswith("done: run 2,"), False, timeout=60,
+                           what="status line after double-clicking Train")
+        nb.wait_for_kernel_idle()
+        time.sleep(1.0)
+        nb.wait_for_kernel_idle()
+        text = status.inner_text()
+        assert text.startswith("done: run 2,") and "2 runs on the plot" in text, text
+        assert nb.error_outputs() == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         widget.screenshot(path=str(SCREENSHOTS / "train_widget.png"))
+
+
+#: The bound the latency test asserts on each slider's median, in ms: generous, so that a
+#: loaded CI runner passes. The course's goal (an idle machine: < 100 ms at depth 5, < 250 ms
+#: at depth 50) is what benchmarks/bench_browser_latency.py reports.
+LATENCY_BOUND_MS = 3000
+
+
+@needs_browser
+def test_sliders_answer_within_a_generous_bound(lab_page):
+    """Key press on a slider -> new image decoded, for the sliders of notebooks 01, 02 and 05
+    (each built as its lesson builds it). Each press brings exactly one image (no redundant
+    redraw by a control re-syncing another); the medians are recorded to build/browser/."""
+    lab, page = lab_page
+    results = []
+    for name in TESTED:
+        case = CASES[name]
+        if case.needs_mnist and not _mnist_ready():
+            continue
+        with screenshot_on_failure(page, "latency_" + notebook_name(case)[:-6]):
+            nb = NotebookPage(page, lab, notebook_name(case), timeout=60)
+            m = measure_slider(nb, case, presses=4)
+            assert nb.error_outputs() == []
+        results.append(dict(m.summary(), load=os.getloadavg()[0]))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "latency.json").write_text(json.dumps(dict(cpus=os.cpu_count(), results=results), indent=1))
+    for row in results:
+        assert row["images_per_press"] == 1.0, row
+        assert row["median_ms"] < LATENCY_BOUND_MS, row
 
 
 def test_without_chromium_the_tests_skip_with_the_reason(monkeypatch, tmp_path):
