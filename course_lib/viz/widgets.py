@@ -229,7 +229,7 @@ class HistogramExplorer(_RenderedExplorer):
         fig = live.figure
         gs = fig.add_gridspec(rows + 1, cols, height_ratios=[1.0] * rows + [1.05], hspace=0.62, wspace=0.12,
                               left=0.08, right=0.985, top=1 - 0.45 / height, bottom=0.45 / height)
-        axes, steps, overflow, titles, covers = [], [], [], [], []
+        axes, steps, overflow, covers = [], [], [], []
         edges = np.linspace(0, 1, self.bins + 1)
         for i in range(rows * cols):
             ax = fig.add_subplot(gs[i // cols, i % cols], sharey=axes[0] if axes else None)
@@ -240,13 +240,9 @@ class HistogramExplorer(_RenderedExplorer):
             steps.append(live.animate(ax.stairs(np.zeros(self.bins), edges, fill=True, alpha=0.85)))
             overflow.append(live.animate(ax.text(0.5, 0.5, "overflow\n(inf/NaN)", transform=ax.transAxes,
                                                  ha="center", va="center", color="#d62728", **_TEXT)))
-            # The panel's title ("layer 12") is drawn on every frame, so that a depth step that
-            # only changes which layers are shown blits instead of redrawing the axes.
-            titles.append(live.animate(ax.annotate("", xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 4),
-                                                   textcoords="offset points", ha="center", va="bottom",
-                                                   fontsize=9)))
         # A panel the depth does not use is covered by a patch of the figure's colour (panel,
-        # tick labels and title), drawn on every frame: showing one more panel is then a blit too.
+        # tick labels and title), drawn on every frame (a rectangle costs little): up to depth 10
+        # panel i always shows layer i, so a depth step there blits instead of redrawing the axes.
         for ax in axes:
             pos = ax.get_position()
             margin = 0.12 / 11                                         # inches -> figure fraction
@@ -273,7 +269,7 @@ class HistogramExplorer(_RenderedExplorer):
                        loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7, ncol=3, frameon=False)
         note = live.animate(line_ax.text(0.01, 0.95, "", transform=line_ax.transAxes, ha="left", va="top",
                                          color="#d62728", **_TEXT))
-        return live, dict(axes=axes, steps=steps, overflow=overflow, titles=titles, covers=covers, line_ax=line_ax,
+        return live, dict(axes=axes, steps=steps, overflow=overflow, covers=covers, line_ax=line_ax,
                           measured=measured, predicted=predicted, marks=marks, note=note)
 
     def _draw(self):
@@ -318,15 +314,18 @@ class HistogramExplorer(_RenderedExplorer):
         bad = self.overflow_layer
         art["note"].set_text("" if bad is None else f"float32 overflow from layer {bad} on (inf/NaN: not drawn)")
         x_max = nice_ceil(depth)
-        for i, (title, cover) in enumerate(zip(art["titles"], art["covers"])):
-            title.set_text(f"layer {self.layers[i]}" if i < n_panels else "")
+        for i, cover in enumerate(art["covers"]):
             cover.set_visible(i >= n_panels)
-        key = (lo, hi, ylim, p["activation"] == "relu", x_max, y_lo, y_hi)
+        # A covered panel keeps the title of its layer at depth <= 10 (layer i + 1), so the
+        # background is the same for every depth up to 10.
+        titles = tuple(f"layer {self.layers[i] if i < n_panels else i + 1}" for i in range(len(art["axes"])))
+        key = (lo, hi, ylim, titles, p["activation"] == "relu", x_max, y_lo, y_hi)
         if key != self._live._key:
             ticks = [lo, (lo + hi) / 2, hi] if hi < 1000 else [lo, hi]
             for i, ax in enumerate(art["axes"]):
                 ax.set_xlim(lo, hi)
                 ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+                ax.set_title(titles[i], fontsize=9, pad=4)
             art["axes"][0].set_ylim(0, ylim)
             art["axes"][0].set_yticks([0, ylim], ["0", f"{ylim:g}"])
             last_row = len(art["axes"]) // self.PANELS_PER_ROW - 1
