@@ -33,8 +33,10 @@ would exceed ``time_budget`` seconds.
 """
 from __future__ import annotations
 
+import html as _html
 import io
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -399,18 +401,18 @@ class TrainWidget:
     button's handler): they stay on the plot, so runs at std 0.01, 0.1, 1, 10 and
     100 can be compared in one figure.
 
-    One run at a time. The kernel handles the button's messages one after the other,
-    so the second click of a double-click, sent before the browser has heard that
-    the button is disabled, waits in the kernel's queue until the first run ends and
-    would start a second run. ``train()`` therefore refuses to start while a run is
-    going on (``self.running``), and the button handler ignores a click that reaches
-    the kernel less than ``settle`` seconds after the previous run ended: that click
-    was queued during the run (a person needs longer to see the result and click
-    again). ``self.ignored_clicks`` counts them.
+    One run at a time. The kernel handles the button's messages one after the other:
+    had the handler trained in place, the second click of a double-click (sent before
+    the browser heard that the button is disabled) would wait in the kernel's queue
+    and start a second run when the first ends. So the button starts the run in a
+    background thread (the pattern of ipywidgets' "Asynchronous widgets" docs; the
+    widgets' updates are sent from it) and returns at once; a click that arrives while
+    ``self.running`` is ignored (``self.ignored_clicks`` counts them), and so is Clear.
+    :meth:`wait` joins the thread; :meth:`train` runs in the caller's thread.
     """
 
     def __init__(self, train, validation, *, reference=(), settings=None, seed=0, time_budget=8.0,
-                 redraw_interval=0.5, settle=0.5):
+                 redraw_interval=0.5):
         import ipywidgets as w
 
         self.train_data, self.validation_data = train, validation
@@ -420,9 +422,9 @@ class TrainWidget:
         self.last_run = None
         self.runs = []
         self.running = False
-        self.settle = settle
         self.ignored_clicks = 0
-        self._ended = -math.inf
+        self.error = None
+        self._thread = None
         style = {"description_width": "9em"}
         wide = w.Layout(width="26em")
         self.init = w.Dropdown(options=list(INIT_CHOICES), value=s.init, description="weights",
@@ -497,11 +499,25 @@ class TrainWidget:
         self._last_draw = time.perf_counter()
 
     def _on_train_click(self, _button=None):
-        """The Train button: train, unless a run is going on or this click was queued during one."""
-        if self.running or time.monotonic() - self._ended < self.settle:
+        """The Train button: start a run in a background thread, unless one is going on."""
+        if self.running:
             self.ignored_clicks += 1
-            return None
-        return self.train()
+            return
+        self.running = True                          # before the thread starts: the next click sees it
+        self._thread = threading.Thread(target=self._run_in_background, name="train-widget", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout=None):
+        """Wait until the run the button started has ended (for tests and scripts)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run_in_background(self):
+        try:
+            self._train()
+        except Exception as exc:                     # shown to the student, kept for a test
+            self.error = exc
+            self.status.value = f"error: {_html.escape(repr(exc))}"
 
     def clear(self):
         """The Clear button: forget the earlier runs and take them off the plot (not during a run)."""
@@ -514,7 +530,8 @@ class TrainWidget:
         self.status.value = "Cleared: earlier runs removed (the references stay). Press <b>Train</b>."
 
     def train(self):
-        """Train with the current settings, updating the progress bar and the curve each epoch.
+        """Train with the current settings, here and now (the button does the same in a
+        thread), updating the progress bar and the curve each epoch.
 
         Returns the :class:`SubsetRun`, or None (and changes nothing) while another run is
         going on. The run is kept on the plot after it ends."""
@@ -522,38 +539,41 @@ class TrainWidget:
             self.ignored_clicks += 1
             return None
         self.running = True
-        s = self.settings()
-        self.button.disabled = self.clear_button.disabled = True
-        self.progress.max = s.epochs
-        self.progress.value = 0
-        self.progress.bar_style = ""
-        number = len(self.runs) + 1
-        self.status.value = f"run {number}: training {s.label()} ..."
+        return self._train()
 
-        def on_epoch(run):
-            self.progress.value = run.epochs
-            self.status.value = (f"run {number}, epoch {run.epochs}/{s.epochs}: validation accuracy "
-                                 f"{run.accuracy[-1]:.1f}%, {run.seconds:.1f} s")
-            self._draw(run, epochs=s.epochs, force=run.epochs == 0)
-
+    def _train(self):
+        """The run itself; ``self.running`` is already True and is reset at the end."""
         try:
+            s = self.settings()
+            self.button.disabled = self.clear_button.disabled = True
+            self.progress.max = s.epochs
+            self.progress.value = 0
+            self.progress.bar_style = ""
+            number = len(self.runs) + 1
+            self.status.value = f"run {number}: training {s.label()} ..."
+
+            def on_epoch(run):
+                self.progress.value = run.epochs
+                self.status.value = (f"run {number}, epoch {run.epochs}/{s.epochs}: validation accuracy "
+                                     f"{run.accuracy[-1]:.1f}%, {run.seconds:.1f} s")
+                self._draw(run, epochs=s.epochs, force=run.epochs == 0)
+
             run = train_subset(s, self.train_data, self.validation_data, seed=self.seed,
                                time_budget=self.time_budget, on_epoch=on_epoch)
             self.last_run = run
             self.runs.append(run)
             self._live.keep(run)                     # the finished run, all epochs, in its colour
             self._draw(None, epochs=s.epochs)
+            self.progress.bar_style = "success" if run.finished else "warning"
+            note = (f" (stopped after {run.epochs} of {s.epochs} epochs to stay under {self.time_budget:g} s)"
+                    if run.stopped_early else "")
+            kept = f"; {len(self.runs)} runs on the plot (Clear removes them)" if len(self.runs) > 1 else ""
+            self.status.value = (f"done: run {number}, {run.label}: validation accuracy {run.accuracy[-1]:.1f}% "
+                                 f"after {run.epochs} epochs, {run.seconds:.1f} s{note}{kept}")
+            return run
         finally:
-            self.running = False
-            self._ended = time.monotonic()
             self.button.disabled = self.clear_button.disabled = False
-        self.progress.bar_style = "success" if run.finished else "warning"
-        note = (f" (stopped after {run.epochs} of {s.epochs} epochs to stay under {self.time_budget:g} s)"
-                if run.stopped_early else "")
-        kept = f"; {len(self.runs)} runs on the plot (Clear removes them)" if len(self.runs) > 1 else ""
-        self.status.value = (f"done: run {number}, {run.label}: validation accuracy {run.accuracy[-1]:.1f}% after "
-                             f"{run.epochs} epochs, {run.seconds:.1f} s{note}{kept}")
-        return run
+            self.running = False
 
     def _repr_mimebundle_(self, **kwargs):
         return self.box._repr_mimebundle_(**kwargs)

@@ -101,6 +101,7 @@ def test_widget_button_trains_and_draws_the_curve(subset):
     w.width.value = 10
     w.epochs.value = 3
     w.button.click()
+    w.wait(60)
     run = w.last_run
     assert run is not None and run.settings == tw.TrainSettings(init="custom", std=0.5, hidden_layers=2,
                                                                 width=10, epochs=3)
@@ -177,31 +178,45 @@ def test_text_lines_of_the_widget_take_the_full_width(subset):
 
 
 def test_a_double_click_starts_one_run(subset, monkeypatch):
-    """The second click of a double-click reaches the kernel right after the first run
-    ended (it waited in the queue): it is ignored. A click inside a run is ignored too."""
+    """The button trains in a thread and returns at once, so the second click of a
+    double-click arrives during the run and is ignored; so is Clear."""
+    import threading
+
     train, val = subset
     w = tw.TrainWidget(train, val, time_budget=30)
     w.epochs.value = 1
     w.width.value = 10
-    started = []
+    started, release = [], threading.Event()
     original = tw.train_subset
-    monkeypatch.setattr(tw, "train_subset", lambda *a, **k: started.append(1) or original(*a, **k))
-    w.button.click()
-    w.button.click()                                   # queued during the run: ignored
-    assert len(started) == 1 and len(w.runs) == 1 and w.ignored_clicks == 1
-    assert "done: run 1," in w.status.value and not w.button.disabled
 
-    def click_during_the_run(*a, **k):                 # the handler re-entered while training
-        run = original(*a, **k)
-        assert w.running and w.button.disabled and w.train() is None
-        w.clear()                                      # Clear waits for the run, too
-        return run
+    def held_run(*a, **k):                              # a run that lasts until the test lets it go
+        started.append(1)
+        assert release.wait(30)
+        return original(*a, **k)
 
-    monkeypatch.setattr(tw, "train_subset", click_during_the_run)
-    w._ended -= w.settle                               # a later, deliberate click
+    monkeypatch.setattr(tw, "train_subset", held_run)
     w.button.click()
-    assert len(w.runs) == 2 and w.ignored_clicks == 3 and not w.running
-    assert "done: run 2," in w.status.value and "2 runs on the plot" in w.status.value
+    w.button.click()                                    # the double-click's second click: ignored
+    assert w.running and w.train() is None              # a direct call is refused too
+    w.clear_button.click()                              # Clear waits for the run
+    release.set()
+    w.wait(60)
+    assert len(started) == 1 and len(w.runs) == 1 and w.ignored_clicks == 3 and w.error is None
+    assert "done: run 1," in w.status.value and not w.button.disabled and not w.running
+    w.button.click()                                    # a later click: the second run
+    w.wait(60)
+    assert len(started) == 2 and len(w.runs) == 2 and "done: run 2," in w.status.value
+    assert "2 runs on the plot" in w.status.value
+
+
+def test_an_error_in_the_thread_is_shown_and_frees_the_button(subset, monkeypatch):
+    train, val = subset
+    w = tw.TrainWidget(train, val)
+    monkeypatch.setattr(tw, "train_subset", lambda *a, **k: 1 / 0)
+    w.button.click()
+    w.wait(60)
+    assert isinstance(w.error, ZeroDivisionError) and "error: ZeroDivisionError" in w.status.value
+    assert not w.running and not w.button.disabled and w.runs == []
 
 
 def test_runs_are_kept_for_comparison_until_clear(subset):
@@ -209,7 +224,7 @@ def test_runs_are_kept_for_comparison_until_clear(subset):
     own (all are custom stds); Clear removes them and keeps the references."""
     train, val = subset
     reference = [tw.train_subset(tw.TrainSettings(epochs=1, width=10), train, val, label="new (reference)")]
-    w = tw.TrainWidget(train, val, reference=reference, time_budget=30, settle=0)
+    w = tw.TrainWidget(train, val, reference=reference, time_budget=30)
     w.init.value = "custom"
     w.epochs.value = 2
     w.width.value = 10
@@ -217,6 +232,7 @@ def test_runs_are_kept_for_comparison_until_clear(subset):
     for std in stds:
         w.std.value = std
         w.button.click()
+        w.wait(60)
     assert [r.settings.std for r in w.runs] == pytest.approx(stds)
     ax_acc, ax_cost = w._live.axes
     kept = w._live.kept
@@ -236,4 +252,5 @@ def test_runs_are_kept_for_comparison_until_clear(subset):
     assert len(ax_acc.get_lines()) == 2 and len(ax_acc.get_lines()[1].get_xdata()) == 0  # reference + empty live
     assert bytes(w.curve.value) != with_runs
     w.button.click()
+    w.wait(60)
     assert "done: run 1," in w.status.value and w._live.kept[0][1].get_color() == tw.init_color("custom")
