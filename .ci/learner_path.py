@@ -141,14 +141,14 @@ def relink(source, folder):
     with F kept in a comment, and back into a link once F exists."""
     def unlink(m):
         target = m.group(2)
-        return m.group(0) if (folder / target).exists() else f"{m.group(1)}{NOT_YET}<!-- {target} -->"
+        return m.group(0) if (folder / target).exists() else f"<!-- link -->{m.group(1)}{NOT_YET}<!-- {target} -->"
 
     def link_again(m):
         target = m.group(2)
         return f"[{m.group(1)}]({target})" if (folder / target).exists() else m.group(0)
 
     source = re.sub(r"\[([^\]]+)\]\((\d\d_[\w-]+\.ipynb)\)", unlink, source)
-    return re.sub(r"([^\n\[\]]+?)" + re.escape(NOT_YET) + r"<!-- (\d\d_[\w-]+\.ipynb) -->", link_again, source)
+    return re.sub(r"<!-- link -->(.+?)" + re.escape(NOT_YET) + r"<!-- (\d\d_[\w-]+\.ipynb) -->", link_again, source)
 
 
 def title(path):

@@ -397,19 +397,30 @@ def lesson_checkers():
     return names
 
 
+def _answered_by(block):
+    """The exercises a <details> block answers: those its summary names ('Exercise 2', 'exercises 2-4'),
+    else its numbered items; an empty set means 'the exercise it follows'."""
+    summary = re.search(r"<summary>(.*?)</summary>", block, re.S)
+    named = re.search(r"(?i)exercises?\s+(\d+)(?:\s*-\s*(\d+))?", summary.group(1)) if summary else None
+    if named:
+        first = int(named.group(1))
+        return set(range(first, int(named.group(2) or first) + 1))
+    return {int(m.group(1)) for m in re.finditer(r"(?m)^(\d+)\.\s", block)}
+
+
 def exercise_problems(nb):
     """Each exercise has a check: a call to an existing check_* of the lesson modules, a <details>
-    block of its own, or an item with its number inside a <details> of worked answers."""
+    block right after it (that names no other exercise), or a <details> that names it or lists its number."""
     found = exercises(nb)
-    answered = {int(m.group(1)) for block in DETAILS.findall(exercise_section(nb))
-                for m in re.finditer(r"(?m)^(\d+)\.\s", block)}
+    answered = set().union(*(_answered_by(b) for b in DETAILS.findall(exercise_section(nb))))
     problems = []
     for number, text in found.items():
         calls = [c for c in CHECK_CALL.findall(text)]
         missing = [c for c in calls if c not in lesson_checkers()]
         if missing:
             problems.append(f"Exercise {number}: calls {missing}, which course_lib.lessons does not define")
-        if not (set(calls) - set(missing) or "<details" in text or number in answered):
+        own = any(not _answered_by(block) for block in DETAILS.findall(text))
+        if not (set(calls) - set(missing) or own or number in answered):
             problems.append(f"Exercise {number}: no check (a check_... function to call, or a worked answer "
                             "behind <details>)")
     return problems
@@ -430,7 +441,7 @@ def test_exercises_are_recognized_in_both_styles():
     bold = v4.new_notebook(cells=[v4.new_markdown_cell(
         "## Exercises\n\n**Exercise 1.** Do it; then call `check_neuron_std(x)`.\n\n"
         "**Exercise 2.** Think.\n\n<details><summary>Worked answer</summary>\n\n1. not an exercise\n</details>\n\n"
-        "**Exercise 3.** Also think.")])
+        "**Exercise 3.** Also think.\n\n<details><summary>Worked answer to Exercise 2</summary>\n\nthis\n</details>")])
     assert sorted(exercises(bold)) == [1, 2, 3]
     assert exercise_problems(bold) == ["Exercise 3: no check (a check_... function to call, or a worked answer "
                                        "behind <details>)"]
