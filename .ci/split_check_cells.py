@@ -188,6 +188,13 @@ def split_cell(source, later_names=frozenset()):
     while tl and tl[-1].strip().startswith("#") and not tl[-1].strip().startswith("# NBVAL"):
         check.insert(0, tl.pop())
     teach_src = "\n".join(tl).rstrip()
+    # a bare call that now ends the cell would have its value displayed (it did not before): silence it
+    kept = [s for i, s in enumerate(stmts) if i not in move]
+    if kept and kept[-1] is not stmts[-1] and isinstance(kept[-1], ast.Expr) and isinstance(kept[-1].value, ast.Call):
+        func = kept[-1].value.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in ("print", "display", "show") and not teach_src.rstrip().endswith((";", ")  #")):
+            teach_src = teach_src.rstrip() + ";" if "#" not in teach_src.split("\n")[-1] else teach_src
     check_src = "\n".join(ln for ln in check).strip("\n")
     while "\n\n\n" in check_src:
         check_src = check_src.replace("\n\n\n", "\n\n")
