@@ -188,14 +188,21 @@ def split_cell(source, later_names=frozenset()):
     while tl and tl[-1].strip().startswith("#") and not tl[-1].strip().startswith("# NBVAL"):
         check.insert(0, tl.pop())
     teach_src = "\n".join(tl).rstrip()
-    # a bare call that now ends the cell would have its value displayed (it did not before): silence it
+    # a bare call that now ends the cell would have its value displayed (it did not before): assign it to _
+    # (a trailing ';' is not enough: nbval's kernel displays the value anyway)
     kept = [s for i, s in enumerate(stmts) if i not in move]
     if kept and kept[-1] is not stmts[-1] and isinstance(kept[-1], ast.Expr) and isinstance(kept[-1].value, ast.Call):
         func = kept[-1].value.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name not in ("print", "display", "show") and not teach_src.rstrip().endswith((";", ")  #")):
-            teach_src = teach_src.rstrip() + ";" if "#" not in teach_src.split("\n")[-1] else teach_src
+        if name not in ("print", "display", "show"):
+            tl = teach_src.split("\n")
+            start_text = lines[kept[-1].lineno - 1]
+            k = max(i for i, ln in enumerate(tl) if ln == start_text)
+            tl[k] = "_ = " + tl[k]
+            teach_src = "\n".join(tl)
     check_src = "\n".join(ln for ln in check).strip("\n")
+    for said in ("; the check cell below tests the claims)", "; the asserts check the claims)"):
+        check_src = check_src.replace(said, "; these asserts check the claims)")
     while "\n\n\n" in check_src:
         check_src = check_src.replace("\n\n\n", "\n\n")
     ast.parse(teach_src or "pass")
