@@ -9,6 +9,14 @@ frame (STYLE.md): "What you will learn" in the first cells, and the last section
 Inline Questions, Summary, Exercises. ``00_start_here`` is a setup check, not a lesson: it is
 exempt from the figure and frame rules.
 
+A lecture cell teaches, a check cell proves (STYLE.md): every ``assert`` sits in a check cell,
+one that opens with ``# Check``, is collapsed (cell metadata ``jupyter.source_hidden``) and prints
+one line when it passes; nbval's markers are cell tags, never ``# NBVAL_...`` comments. Every
+exercise (a numbered item under "## Exercises") has a check: a ``check_...`` function of the
+lesson modules that the student calls with an answer, or a worked answer behind ``<details>``.
+Every notebook links to the next one (the last one back to 00), every relative notebook link
+points to a committed file, every lesson links to the sources it follows, and 00 maps the path.
+
 Notebooks that are not committed yet (being written) are not checked; a committed one that
 breaks a rule fails here with the rule and the cell number.
 """
@@ -16,9 +24,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import importlib
+import io
+import pkgutil
 import re
 import struct
 import subprocess
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -164,6 +176,48 @@ def frame_problems(nb):
     return problems
 
 
+CHECK_PREFIX = "# Check"
+NBVAL_COMMENT = re.compile(r"(?m)^\s*#\s*(NBVAL_[A-Z_]+|PYTEST_VALIDATE_[A-Z_]+)")
+
+
+def is_check_cell(cell):
+    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_PREFIX)
+
+
+def _has_assert(source):
+    """True if the code has an ``assert`` statement (tokens, so comments and strings do not count)."""
+    try:
+        return any(tok.type == tokenize.NAME and tok.string == "assert"
+                   for tok in tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return bool(re.search(r"(?m)^\s*assert\b", source))
+
+
+def _stdout(cell):
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.output_type == "stream" and out.get("name") == "stdout")
+
+
+def check_cell_problems(nb):
+    """No assert outside a check cell; check cells collapsed, printing one line; no NBVAL comments."""
+    problems = []
+    for i, cell in code_cells(nb):
+        marker = NBVAL_COMMENT.search(cell.source)
+        if marker:
+            problems.append(f"cell {i}: the comment '# {marker.group(1)}': make it a cell tag "
+                            f"('{marker.group(1).lower().replace('_', '-')}')")
+        if not is_check_cell(cell):
+            if _has_assert(cell.source):
+                problems.append(f"cell {i}: an assert in a teaching cell: move it to a check cell after it, "
+                                f"opening with '{CHECK_PREFIX}: the numbers above'")
+            continue
+        if not cell.metadata.get("jupyter", {}).get("source_hidden"):
+            problems.append(f"cell {i}: a check cell that is not collapsed (metadata jupyter.source_hidden)")
+        if cell.get("execution_count") is not None and len(_stdout(cell).strip().splitlines()) != 1:
+            problems.append(f"cell {i}: a check cell should print one short line when it passes")
+    return problems
+
+
 RULES = {
     "executed in order": execution_problems,
     "no errors": error_problems,
@@ -171,6 +225,7 @@ RULES = {
     "figures": figure_problems,
     "static figure before every widget": widget_problems,
     "course frame": frame_problems,
+    "checks apart from the lecture": check_cell_problems,
 }
 NOT_FOR_START_HERE = {"figures", "static figure before every widget", "course frame"}
 
@@ -279,3 +334,154 @@ def test_an_unexecuted_notebook_has_no_outputs():
     for _, cell in code_cells(nb):
         cell.outputs = []
     assert output_problems(nb) and figure_problems(nb)
+
+
+def test_rules_catch_test_machinery_in_a_lecture():
+    v4 = nbformat.v4
+    check = v4.new_code_cell("# Check: the numbers above\nassert x == 1\nprint('check passed')", execution_count=2,
+                             outputs=[v4.new_output("stream", name="stdout", text="check passed\n")])
+    check.metadata["jupyter"] = {"source_hidden": True}
+    lesson = v4.new_notebook(cells=[v4.new_code_cell("x = 1\nprint(x)  # assert in a comment is fine", execution_count=1),
+                                    check])
+    assert check_cell_problems(lesson) == []
+    lesson.cells[0].source = "# NBVAL_IGNORE_OUTPUT\nx = 1\nassert x == 1"
+    assert len(check_cell_problems(lesson)) == 2                       # the comment and the assert
+    lesson.cells[0].source = "x = 1"
+    del check.metadata["jupyter"]
+    check.outputs = []
+    assert len(check_cell_problems(lesson)) == 2                       # not collapsed, prints nothing
+
+
+# ------------------------------------------------------------------------ exercises
+EXERCISES_HEADING = re.compile(r"(?m)^##\s+Exercises\s*$")
+DETAILS = re.compile(r"<details>.*?</details>", re.S)
+CHECK_CALL = re.compile(r"\b(check_\w+)\s*\(")
+
+
+def exercise_section(nb):
+    """The text (markdown and code) from the '## Exercises' heading to the end of the notebook."""
+    texts, inside = [], False
+    for cell in nb.cells:
+        if not inside and cell.cell_type == "markdown" and EXERCISES_HEADING.search(cell.source):
+            inside = True
+            texts.append(cell.source[EXERCISES_HEADING.search(cell.source).start():])
+        elif inside:
+            texts.append(cell.source)
+    return "\n\n".join(texts)
+
+
+def exercises(nb):
+    """{number: text} of the exercises: the items '**Exercise N.**' if the section uses them, else the
+    numbered list items 'N. ' at the start of a line; text inside <details> does not start an exercise.
+    Each text runs to the next exercise and includes the <details> blocks and code in between."""
+    text = exercise_section(nb)
+    masked = DETAILS.sub(lambda m: " " * len(m.group(0)), text)        # same offsets, details hidden
+    starts = [(m.start(), int(m.group(1))) for m in re.finditer(r"\*\*Exercise (\d+)\b", masked)]
+    if not starts:
+        starts = [(m.start(), int(m.group(1))) for m in re.finditer(r"(?m)^(\d+)\.\s", masked)]
+    found = {}
+    for k, (pos, number) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(text)
+        found[number] = text[pos:end]
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def lesson_checkers():
+    """Every check_* function of course_lib.lessons, by name."""
+    import course_lib.lessons as lessons
+    names = {}
+    for info in pkgutil.iter_modules(lessons.__path__):
+        module = importlib.import_module(f"course_lib.lessons.{info.name}")
+        names.update({n: getattr(module, n) for n in dir(module) if n.startswith("check_")})
+    return names
+
+
+def _answered_by(block):
+    """The exercises a <details> block answers: those its summary names ('Exercise 2', 'exercises 2-4'),
+    else its numbered items; an empty set means 'the exercise it follows'."""
+    summary = re.search(r"<summary>(.*?)</summary>", block, re.S)
+    named = re.search(r"(?i)exercises?\s+(\d+)(?:\s*-\s*(\d+))?", summary.group(1)) if summary else None
+    if named:
+        first = int(named.group(1))
+        return set(range(first, int(named.group(2) or first) + 1))
+    return {int(m.group(1)) for m in re.finditer(r"(?m)^(\d+)\.\s", block)}
+
+
+def exercise_problems(nb):
+    """Each exercise has a check: a call to an existing check_* of the lesson modules, a <details>
+    block right after it (that names no other exercise), or a <details> that names it or lists its number."""
+    found = exercises(nb)
+    answered = set().union(*(_answered_by(b) for b in DETAILS.findall(exercise_section(nb))))
+    problems = []
+    for number, text in found.items():
+        calls = [c for c in CHECK_CALL.findall(text)]
+        missing = [c for c in calls if c not in lesson_checkers()]
+        if missing:
+            problems.append(f"Exercise {number}: calls {missing}, which course_lib.lessons does not define")
+        own = any(not _answered_by(block) for block in DETAILS.findall(text))
+        if not (set(calls) - set(missing) or own or number in answered):
+            problems.append(f"Exercise {number}: no check (a check_... function to call, or a worked answer "
+                            "behind <details>)")
+    return problems
+
+
+LESSONS = [p for p in NOTEBOOKS if p.name not in NOT_LESSONS]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_every_exercise_has_a_check(path):
+    assert exercises(read(path)), f"{path.name}: no numbered exercise under '## Exercises'"
+    problems = exercise_problems(read(path))
+    assert problems == [], f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def test_exercises_are_recognized_in_both_styles():
+    v4 = nbformat.v4
+    bold = v4.new_notebook(cells=[v4.new_markdown_cell(
+        "## Exercises\n\n**Exercise 1.** Do it; then call `check_neuron_std(x)`.\n\n"
+        "**Exercise 2.** Think.\n\n<details><summary>Worked answer</summary>\n\n1. not an exercise\n</details>\n\n"
+        "**Exercise 3.** Also think.\n\n<details><summary>Worked answer to Exercise 2</summary>\n\nthis\n</details>")])
+    assert sorted(exercises(bold)) == [1, 2, 3]
+    assert exercise_problems(bold) == ["Exercise 3: no check (a check_... function to call, or a worked answer "
+                                       "behind <details>)"]
+    listed = v4.new_notebook(cells=[v4.new_markdown_cell(
+        "## Exercises\n\n1. One `check_no_such_thing(1)`.\n2. Two.\n3. Three.\n\n"
+        "<details><summary>Worked answers to exercises 2-3</summary>\n\n2. this\n3. that\n</details>")])
+    assert sorted(exercises(listed)) == [1, 2, 3]
+    problems = exercise_problems(listed)
+    assert len(problems) == 2 and all(p.startswith("Exercise 1") for p in problems)
+
+
+# ------------------------------------------------------------------------ links and the path
+MD_LINK = re.compile(r"\[[^\]]+\]\(([^)\s]+)\)")
+
+
+def markdown_links(nb):
+    return [m.group(1) for c in nb.cells if c.cell_type == "markdown" for m in MD_LINK.finditer(c.source)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_links_onward_and_only_to_files_that_exist(path):
+    links = markdown_links(read(path))
+    local = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:", link) and ".ipynb" in link]
+    dangling = [link for link in local if not (path.parent / link).exists()]
+    assert dangling == [], f"{path.name} links to notebooks that do not exist: {dangling}"
+    k = NOTEBOOKS.index(path)
+    onward = NOTEBOOKS[k + 1].name if k + 1 < len(NOTEBOOKS) else NOTEBOOKS[0].name
+    assert onward in local, f"{path.name} does not link to {onward} (the next notebook, or 00 from the last one)"
+    if path.name not in NOT_LESSONS:
+        assert any(link.startswith(("http://", "https://")) for link in links), \
+            f"{path.name} links to none of the sources it follows"
+
+
+def test_start_here_maps_the_path_and_explains_check_cells():
+    start = NOTEBOOK_DIR / "00_start_here.ipynb"
+    text = "\n".join(c.source for c in read(start).cells if c.cell_type == "markdown")
+    for name in ["00_start_here"] + [p.stem for p in NOTEBOOKS] + ["11_optimizers_and_dropout",
+                                                                  "12_normalization_and_residuals"]:
+        row = next((line for line in text.splitlines() if line.startswith("|") and name in line), None)
+        assert row is not None, f"00's table of contents has no row for {name}"
+        assert re.search(r"main path|side path|deep dive", row), f"00's row for {name} names no path"
+    assert "`# Check:`" in text and re.search(r"(?i)you may ignore them", text), \
+        "00 does not tell students what the check cells are"

@@ -118,6 +118,10 @@ def test_train_neurons_validates():
 def test_check_neuron_std_messages():
     assert check_neuron_std(None).startswith("Not answered")
     assert check_neuron_std(math.sqrt(1.5)).startswith("Correct")
+    for rounded in (1.22, 1.225, 1.2247):            # the text's 1.22 and other 3-4 digit roundings
+        assert check_neuron_std(rounded).startswith("Correct"), rounded
+    for wrong in (math.sqrt(2), math.sqrt(0.5), 1.2, 1.25, math.sqrt(501)):
+        assert check_neuron_std(wrong).startswith("Not quite"), wrong
     assert "variance" in check_neuron_std(1.5)
     assert check_neuron_std(22.4).startswith("Not quite")
     assert "number" in check_neuron_std("abc")
