@@ -1,5 +1,11 @@
 """The graded assignments: sources, student versions, release, grading, and nbgrader itself.
 
+Each assignment asks four kinds of question, named by the grade_id of its test cells
+(the convention the README's "For instructors" documents): ``test_predict_*`` (a number
+committed before the experiment, graded against the theory), ``test_derive_*`` (a formula,
+checked on hidden inputs), ``test_design_*`` (a choice graded by what it achieves) and
+``test_debug_*`` (a planted bug to fix); ``test_check_*`` cells check anything else.
+
 The notebooks run in real kernels only in two session fixtures (each assignment's
 solution and blank student version once, plus one tampered submission), so the
 whole file costs about ten kernel starts.
@@ -177,6 +183,32 @@ def test_four_assignments_with_tests_and_solutions():
                    for c in nb.cells if c.cell_type == "code"), f"{name}: sources are committed without outputs"
 
 
+KINDS = ("predict", "derive", "design", "debug")
+#: Answers a student must find, which the student version must not print next to the stubs.
+ANSWERS = {
+    "a1_initializers": ["1 + slope", "1 + a^2", "1 + a²", "sqrt(3", "2 ** -5", "1/32"],
+    "a2_backprop": ["dout + dz", "dz @ W", "(1 - h ** 2)", "1 - h**2"],
+    "a3_gradcheck": ["12 * h", "12h", "8 * values", "x[i] = old\n"],
+    "a4_init_experiment": ["erfc", "log(2)", "ln 2", "hermegauss(201)", "a < 0.02"],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_assignment_asks_the_four_kinds_of_question(name):
+    """Every test cell is named test_<kind>_...; each kind is there, with hidden tests, and the
+    answers are not printed in the student version."""
+    tests = [c for c in source_of(name).cells if cell_role(c) == "tests"]
+    kinds = [re.match(r"test_(predict|derive|design|debug|check)_\w+$", grade_id(c)) for c in tests]
+    assert all(kinds), f"{name}: test grade_ids must be test_<kind>_..., got {[grade_id(c) for c in tests]}"
+    for kind in KINDS:
+        hidden = [c for c in tests if grade_id(c).startswith(f"test_{kind}_") and "BEGIN HIDDEN TESTS" in c.source]
+        assert hidden, f"{name} needs a {kind} question with hidden tests"
+    assert 8 <= sum(points_of(source_of(name)).values()) <= 12, name
+    released = "\n".join(c.source for c in released_of(name).cells)
+    printed = [answer for answer in ANSWERS[name] if answer in released]
+    assert not printed, f"{name}: the student version prints answers {printed}"
+
+
 def test_assignments_draw_random_numbers_only_from_generators():
     global_random = re.compile(r"np\.random\.(?!default_rng\b|Generator\b)\w+")
     for name in NAMES:
@@ -211,7 +243,7 @@ def test_release_never_overwrites_an_edited_student_version(tmp_path):
 
     # A student works in the student version: release refuses, and leaves the file alone.
     student = nbformat.read(target, as_version=4)
-    (answer,) = [c for c in student.cells if grade_id(c) == "relative_error"]
+    (answer,) = [c for c in student.cells if grade_id(c) == "derive_five_point"]
     answer.source = answer.source.replace("raise NotImplementedError()", "return 0.0")
     nbformat.write(student, target)
     edited = target.read_bytes()
@@ -270,7 +302,9 @@ def test_graded_notebooks_are_written_apart_and_hold_the_hidden_tests(graded_csv
     text = "\n".join(c.source for c in executed.cells)
     assert "BEGIN HIDDEN TESTS" in text
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert errors and all(o.ename == "NotImplementedError" for o in errors)
+    # The stubs raise NotImplementedError; cells that use an answer the stub never set raise NameError.
+    assert errors and {o.ename for o in errors} <= {"NotImplementedError", "NameError"}
+    assert any(o.ename == "NotImplementedError" for o in errors)
     submitted = work / "submitted" / "blank" / "a2_backprop" / "a2_backprop.ipynb"
     assert submitted.read_bytes() == (COURSE / "release" / "a2_backprop" / "a2_backprop.ipynb").read_bytes()
     # A second run refuses to overwrite the score table or the graded notebooks.
@@ -284,17 +318,23 @@ def test_graded_notebooks_are_written_apart_and_hold_the_hidden_tests(graded_csv
 
 
 def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
-    """A student who solved He but not Xavier, edited the Xavier tests to pass, broke a He test,
-    deleted another, raised its points, and left a cell that never ends."""
+    """A student who predicted, derived and debugged but did not design; who took the leaky-ReLU
+    std from course_lib (calculate_gain) instead of deriving it; who edited a test to pass,
+    broke another, deleted a third, raised its points, and left a cell that never ends."""
     sub = source_of("a1_initializers")
     stub = {grade_id(c): c.source for c in released_of("a1_initializers").cells}
     cells = {grade_id(c): c for c in sub.cells}
-    cells["xavier"].source = stub["xavier"]
-    cells["test_xavier_shape"].source = "pass"
-    cells["test_xavier_variance"].source = "print('looks fine to me')"
-    cells["test_he_variance"].source = "assert False, 'I broke this test'"
-    cells["test_he_variance"].metadata["nbgrader"]["points"] = 100
-    sub.cells.remove(cells["test_he_uniform_bound"])
+    cells["design_init"].source = stub["design_init"]
+    cells["derive_leaky"].source = cells["derive_leaky"].source.replace(
+        "return math.sqrt(2.0 / ((1.0 + slope ** 2) * fan_in))",
+        "from course_lib.nn.initializers import calculate_gain\n"
+        "    return calculate_gain('leaky_relu', slope) / math.sqrt(fan_in)")
+    assert "calculate_gain" in cells["derive_leaky"].source
+    cells["test_design_shape"].source = "pass"
+    cells["test_design_deep"].source = "print('looks fine to me')"
+    cells["test_predict_rms"].source = "assert False, 'I broke this test'"
+    cells["test_predict_rms"].metadata["nbgrader"]["points"] = 100
+    sub.cells.remove(cells["test_debug_xavier"])
     sub.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
     path = tmp_path / "mallory.ipynb"
     nbformat.write(sub, path)
@@ -303,10 +343,13 @@ def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
     (grade,) = grade_assignment("a1_initializers", [str(path)], course_dir=COURSE, timeout=5)
     assert path.read_bytes() == before, "grading must never modify a submission"
     scores = {t.grade_id: t.points for t in grade.tests}
-    assert scores == {"test_xavier_shape": 0, "test_xavier_variance": 0, "test_xavier_uniform_bound": 0,
-                      "test_he_variance": 2, "test_he_uniform_bound": 1, "test_deep_relu": 0}
-    assert (grade.student, grade.score, grade.max_score) == ("mallory", 3, 8)
-    assert {t.status for t in grade.tests if t.points == 0} == {"NotImplementedError"}
+    assert scores == {"test_predict_rms": 2, "test_derive_leaky": 0, "test_derive_uniform": 1,
+                      "test_design_shape": 0, "test_design_deep": 0, "test_debug_xavier": 2}
+    assert (grade.student, grade.score, grade.max_score) == ("mallory", 5, 10)
+    status = {t.grade_id: t.status for t in grade.tests}
+    assert status["test_derive_leaky"] == "AssertionError", "a course_lib function must not pass as the student's"
+    assert "course_lib" in next(t.message for t in grade.tests if t.grade_id == "test_derive_leaky")
+    assert status["test_design_shape"] == status["test_design_deep"] == "NotImplementedError"
     assert "longer than 5 s" in grade.note
     flags = "; ".join(grade.tampering)
     for sign in ("test_xavier_shape: the submission edited this tests cell", "test_he_variance: its nbgrader metadata",
@@ -317,7 +360,7 @@ def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
     write_scores([grade], out)
     with open(out, newline="") as f:
         (row,) = list(csv.DictReader(f))
-    assert row["score"] == "3" and row["test_he_variance"] == "2" and "longer than 5 s" in row["problems"]
+    assert row["score"] == "5" and row["test_predict_rms"] == "2" and "longer than 5 s" in row["problems"]
     with pytest.raises(FileExistsError):
         write_scores([grade], out)
 
