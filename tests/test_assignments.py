@@ -40,7 +40,7 @@ pytestmark = pytest.mark.blas_independent
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "assignments"
-NAMES = ["a1_initializers", "a2_backprop", "a3_gradcheck", "a4_init_experiment"]
+NAMES = ["a1_initializers", "a2_backprop", "a3_gradcheck", "a4_init_experiment", "a5_decay_and_plateau"]
 
 
 def source_of(name):
@@ -168,8 +168,8 @@ def test_collect_submissions_layouts(tmp_path):
         collect_submissions("a2_backprop", [tmp_path / "submitted"])
 
 
-# ------------------------------------------------------------------ the four assignments
-def test_four_assignments_with_tests_and_solutions():
+# ------------------------------------------------------------------ the five assignments
+def test_five_assignments_with_tests_and_solutions():
     assert sorted(find_assignments(COURSE)) == NAMES
     for name in NAMES:
         nb = source_of(name)
@@ -190,6 +190,7 @@ ANSWERS = {
     "a2_backprop": ["dout + dz", "dz @ W", "(1 - h ** 2)", "1 - h**2"],
     "a3_gradcheck": ["12 * h", "12h", "8 * values", "x[i] = old\n"],
     "a4_init_experiment": ["erfc", "log(2)", "ln 2", "hermegauss(201)", "a < 0.02"],
+    "a5_decay_and_plateau": ["math.log(factor)", "log1p", "0.8796", "erf(", "flower_std = 0.5"],
 }
 
 
