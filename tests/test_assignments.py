@@ -367,8 +367,8 @@ def test_tampered_submission_is_graded_with_the_instructors_tests(tmp_path):
     assert status["test_design_shape"] == status["test_design_deep"] == "NotImplementedError"
     assert "longer than 5 s" in grade.note
     flags = "; ".join(grade.tampering)
-    for sign in ("test_xavier_shape: the submission edited this tests cell", "test_he_variance: its nbgrader metadata",
-                 "test_he_uniform_bound: deleted", "timeout"):
+    for sign in ("test_design_shape: the submission edited this tests cell", "test_predict_rms: its nbgrader metadata",
+                 "test_debug_xavier: deleted", "timeout"):
         assert sign in flags, (sign, flags)
 
     out = tmp_path / "grades.csv"
