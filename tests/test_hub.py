@@ -51,10 +51,13 @@ pytestmark = pytest.mark.blas_independent
 ASSIGNMENT = "a1_initializers"
 SOURCE = ROOT / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 #: Which solution cells each student answers (by grade_id), and the score that must follow:
-#: the full solution earns all 8 points; He alone earns its two tests (2 + 1), not Xavier's
-#: three nor the deep-ReLU test that needs both; the untouched student version earns nothing.
-ANSWERS = {"alice": ("xavier", "he", "deep_relu"), "bob": ("he",), "carol": ()}
-EXPECTED_SCORE = {"alice": 8.0, "bob": 3.0, "carol": 0.0}
+#: the full solution earns all 10 points; the derivation (leaky-ReLU std and uniform bound,
+#: 2 + 1) and the fixed Xavier (2) alone earn 5, not the prediction (2) nor the design (1 + 2);
+#: the untouched student version earns nothing.
+ANSWERS = {"alice": ("predict_rms", "derive_leaky", "design_init", "debug_fixed"),
+           "bob": ("derive_leaky", "debug_fixed"), "carol": ()}
+EXPECTED_SCORE = {"alice": 10.0, "bob": 5.0, "carol": 0.0}
+MAX_SCORE = 10.0
 
 
 def _mnist_cache():
@@ -284,7 +287,7 @@ def test_a_class_on_jupyterhub(classroom):
     assert sorted(gradebook) == sorted(ours) == sorted(room.students)
     for alias, student in names.items():
         theirs = dict(gradebook[student])
-        assert theirs.pop("max_score") == 8.0
+        assert theirs.pop("max_score") == MAX_SCORE
         assert theirs == ours[student], f"{student}: nbgrader {theirs} vs the course grader {ours[student]}"
         assert ours[student]["score"] == EXPECTED_SCORE[alias], (alias, ours[student])
 
@@ -302,7 +305,7 @@ def test_a_class_on_jupyterhub(classroom):
     timings["fetch feedback"] = time.monotonic() - stage
     for alias, text in html.items():
         score = re.search(rf"{ASSIGNMENT} \(Score: ([\d.]+) / ([\d.]+)\)", text)
-        assert score and (float(score[1]), float(score[2])) == (EXPECTED_SCORE[alias], 8.0), alias
+        assert score and (float(score[1]), float(score[2])) == (EXPECTED_SCORE[alias], MAX_SCORE), alias
 
     # 5. Students are kept apart: checked as each of them.
     stage = time.monotonic()
