@@ -6,6 +6,8 @@ One scenario, as README's "Running a class" runs it, on 127.0.0.1 only (tests/hu
    a class folder with the roster, nbgrader's exchange and the shared MNIST cache (owned
    by root, read-only), the course as a git repository (this checkout's HEAD), and
    ``jupyterhub`` started from ``hub/jupyterhub_config.py`` with configurable-http-proxy.
+   Students read nothing in this checkout, so it runs wherever the checkout is (CI's may
+   be under /root, which other users cannot enter): see ``hub_harness.class_environment``.
 2. Everyone logs in on the hub's form with the course's nbgitpuller link: their server
    starts, the course is cloned into their home and JupyterLab opens notebook 00. Each
    student runs notebook 00 in a kernel of their own server; it finds the shared cache.
