@@ -393,3 +393,21 @@ def test_kubernetes_config_wires_the_course_cache_and_link_together():
     # The students' nbgrader panels hidden on Kubernetes are the ones hidden on one machine.
     page = json.loads((ROOT / "hub" / "jupyter" / "student" / "labconfig" / "page_config.json").read_text())
     assert single["extraFiles"]["student-lab-page-config"]["data"] == page
+
+
+def test_class_environment_leaves_a_private_checkout(monkeypatch, tmp_path):
+    """A checkout other users cannot enter (as CI's under /root) gets its class environment in
+    a root-owned folder outside it, one per checkout; a reachable one keeps build/hub-venv."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    monkeypatch.setattr(hub_harness, "ROOT", private / "checkout")
+    place = hub_harness.class_environment()
+    if os.geteuid() == 0:
+        assert place.parent == Path("/var/cache/why-init-hub") and private not in place.parents
+        monkeypatch.setattr(hub_harness, "ROOT", private / "another-checkout")
+        assert hub_harness.class_environment().parent == place.parent and hub_harness.class_environment() != place
+    else:                                   # only root runs the hub test: it stays in the checkout
+        assert place == private / "checkout" / "build" / "hub-venv"
+    monkeypatch.setattr(hub_harness, "ROOT", Path("/usr/share"))      # every user can enter it
+    assert hub_harness.class_environment() == Path("/usr/share/build/hub-venv")
