@@ -59,15 +59,20 @@ hub-proxy: $(CHP_STAMP)
 # users, who cannot enter root's home, where pyenv's interpreters (and so .venv's) live.
 # This one is made from Debian's /usr/bin/python3, as README's "Running a class" makes
 # /srv/why-init/venv. Without that interpreter it says so and the hub test skips.
+# Where: build/hub-venv, or, when other users cannot enter this checkout (CI's clone may sit
+# under /root), a root-owned /var/cache/why-init-hub/venv-<hash>: tests/hub_harness.py's
+# class_environment() decides, for the test and for this rule. It gets the course's
+# dependencies, not the course: each student imports course_lib from their own clone.
 HUB_PYTHON ?= /usr/bin/python3
-HUB_VENV   := build/hub-venv
+HUB_VENV   := $(or $(shell $(PYTHON) tests/hub_harness.py class-environment 2>/dev/null),build/hub-venv)
 HUB_STAMP  := $(HUB_VENV)/.installed-hub
 
 $(HUB_STAMP): pyproject.toml
-	@if [ -x $(HUB_PYTHON) ] && $(HUB_PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
-	    $(HUB_PYTHON) -m venv $(HUB_VENV) && \
+	@umask 022; if [ -x $(HUB_PYTHON) ] && $(HUB_PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	    mkdir -p $(dir $(HUB_VENV)) && $(HUB_PYTHON) -m venv $(HUB_VENV) && \
 	    $(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip && \
-	    $(HUB_VENV)/bin/python -m pip install --quiet -e '.[lab,grade,hub]' && touch $@; \
+	    $(HUB_VENV)/bin/python -m pip install --quiet '.[lab,grade,hub]' && \
+	    $(HUB_VENV)/bin/python -m pip uninstall --quiet --yes why-initialization-matters && touch $@; \
 	else \
 	    echo "note: $(HUB_PYTHON) with venv is missing, so $(HUB_VENV) is not made; tests/test_hub.py will skip" >&2; \
 	fi

@@ -7,8 +7,11 @@ Three pieces:
   the shared MNIST cache (read-only), nbgrader's exchange, the course as a git repository
   (a bare copy of this checkout's HEAD, served to nbgitpuller as ``file://``), and real Unix
   accounts made with ``hub/class_users.py`` (removed again by :meth:`Classroom.close`).
+  Students read nothing in this checkout (it may sit in a private folder such as CI's
+  /root): the class folder is in a temporary folder everyone can enter, with a copy of
+  ``hub/`` in it, and the class's Python is where :func:`class_environment` says.
 * :class:`Hub`: ``jupyterhub`` started from the repository's own ``hub/jupyterhub_config.py``
-  (loaded unchanged, through a two-line wrapper that only moves it to free ports on
+  (that copy's, loaded unchanged, through a two-line wrapper that only moves it to free ports on
   127.0.0.1), with ``configurable-http-proxy`` from ``build/npm`` (``make hub-proxy``).
 * :class:`Person`: what one student or instructor does, over HTTP only, as a browser
   would: log in on the hub's login form, follow the course's nbgitpuller link (which
@@ -23,6 +26,7 @@ the temporary folder, also after a failure; the hub's log (with the servers') is
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -42,8 +46,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "hub"
 CHP = ROOT / "build" / "npm" / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def _reachable_by_others(path):
+    """None if every user can reach ``path`` (o+x on each ancestor, o+r on it), else why not."""
+    path = Path(path).resolve()
+    for folder in [*reversed(path.parents), path]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            return f"{folder} is mode {oct(mode & 0o777)}: other users cannot enter it"
+    if not path.stat().st_mode & 0o004:
+        return f"{path} is not readable by other users"
+    return None
+
+
+def class_environment():
+    """Where ``make hub-env`` builds the class's Python environment (it asks this function).
+
+    The hub and every student's server run from it, the servers as the students, so every
+    folder above it must let other users in, and a venv cannot be moved once made. In this
+    checkout (``build/hub-venv``) when other users can reach the checkout; when they cannot
+    (a clone under /root, as CI's may be) and we are root (only root runs the hub test),
+    ``/var/cache/why-init-hub/venv-<hash of the checkout's path>``: root-owned folders that
+    only root can write to, one environment per checkout, kept like ``build/`` and refreshed
+    when pyproject.toml changes. It holds the course's dependencies, not the course: each
+    student's server imports ``course_lib`` from their own clone (``PYTHONPATH``)."""
+    if _reachable_by_others(ROOT) is None or os.geteuid() != 0:
+        return ROOT / "build" / "hub-venv"
+    return Path("/var/cache/why-init-hub") / f"venv-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
+
+
 #: The class's Python environment (``make hub-env``): the hub and every student's server run from it.
-CLASS_PYTHON = ROOT / "build" / "hub-venv" / "bin" / "python"
+CLASS_PYTHON = class_environment() / "bin" / "python"
 #: Where the last hub's log is kept (the class folder itself is removed).
 LOGS = ROOT / "build" / "hub"
 COURSE_ID = "why-init"
@@ -59,18 +93,6 @@ class HubError(RuntimeError):
 
 
 # ------------------------------------------------------------------ prerequisites
-def _reachable_by_others(path):
-    """None if every user can reach ``path`` (o+x on each ancestor, o+r on it), else why not."""
-    path = Path(path).resolve()
-    for folder in [*reversed(path.parents), path]:
-        mode = folder.stat().st_mode
-        if not mode & 0o001:
-            return f"{folder} is mode {oct(mode & 0o777)}: other users cannot enter it"
-    if not path.stat().st_mode & 0o004:
-        return f"{path} is not readable by other users"
-    return None
-
-
 def missing_requirements():
     """Why the hub test cannot run here (a sentence), or None if it can."""
     if sys.platform != "linux":
@@ -94,11 +116,11 @@ def missing_requirements():
                             "print(sys.base_prefix); print(sys.prefix)"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"{CLASS_PYTHON} cannot import the hub's packages (make hub-env): {probe.stderr.strip()[-300:]}"
-    for path in [ROOT, os.path.realpath(CLASS_PYTHON), *probe.stdout.split()]:
+    for path in [CLASS_PYTHON.parent, os.path.realpath(CLASS_PYTHON), *probe.stdout.split()]:
         why = _reachable_by_others(path)
         if why:
-            return (f"students run the class's Python and read this checkout, but {why}; "
-                    "put the checkout outside private folders such as /root (e.g. under /srv or /work)")
+            return (f"students run the class's Python, but {why}; make it from a system Python "
+                    "(make hub-env HUB_PYTHON=/usr/bin/python3), not one under /root such as pyenv's")
     return None
 
 
@@ -161,8 +183,13 @@ class Classroom:
         self.instructor = f"{instructor}-{self.suffix}"
         self.people = {**{s: "student" for s in self.students}, self.instructor: "instructor"}
         self.mnist_cache = Path(mnist_cache)
-        self.tmp = Path(tempfile.mkdtemp(prefix="why-init-hub-"))
+        # Students enter it: in a temporary folder every user can reach, wherever this checkout is.
+        shared = tempfile.gettempdir() if _reachable_by_others(tempfile.gettempdir()) is None else "/var/tmp"
+        self.tmp = Path(tempfile.mkdtemp(prefix="why-init-hub-", dir=shared))
         self.class_dir = self.tmp / "class"
+        #: The course's hub/ folder where README puts it (/srv/why-init/course/hub): the hub loads
+        #: its configuration from there and each server reads its role's Jupyter configuration.
+        self.hub_dir = self.class_dir / "course" / "hub"
         self.repo = self.tmp / "course.git"
         self.passwords = {}
         self.hub = None
@@ -181,6 +208,11 @@ class Classroom:
     def open(self):
         os.chmod(self.tmp, 0o755)                       # students read the repository and the data
         self.class_dir.mkdir()
+        os.chmod(self.class_dir, 0o755)
+        # The hub's folder of this checkout (as it is, committed or not), readable by everyone:
+        # students cannot enter the checkout itself if it sits in a private folder such as /root.
+        shutil.copytree(HUB_DIR, self.hub_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["chmod", "-R", "a+rX", str(self.class_dir / "course")], check=True)
         (self.class_dir / "roster.txt").write_text(
             "# made by tests/hub_harness.py\n" + "".join(f"{n} {r}\n" for n, r in self.people.items()))
         # The shared MNIST cache: owned by root, read-only for everyone.
@@ -282,7 +314,7 @@ class Hub:
         config = self.dir / "jupyterhub_config.py"
         config.write_text(
             "# The class's own configuration, moved to free ports on 127.0.0.1 for the test.\n"
-            f"load_subconfig({str(HUB_DIR / 'jupyterhub_config.py')!r})\n"
+            f"load_subconfig({str(self.classroom.hub_dir / 'jupyterhub_config.py')!r})\n"
             f"c.JupyterHub.bind_url = {self.url!r}\n"
             f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{self.hub_port}'\n"
             f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{self.proxy_api_port}'\n"
@@ -524,3 +556,9 @@ class Kernel:
             self.ws.close()
         finally:
             self.person.rest("DELETE", f"api/sessions/{self.session['id']}")
+
+
+if __name__ == "__main__":          # `make hub-env` asks where the class's environment goes
+    if sys.argv[1:] != ["class-environment"]:
+        sys.exit("usage: python tests/hub_harness.py class-environment")
+    print(class_environment())

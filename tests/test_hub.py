@@ -6,6 +6,8 @@ One scenario, as README's "Running a class" runs it, on 127.0.0.1 only (tests/hu
    a class folder with the roster, nbgrader's exchange and the shared MNIST cache (owned
    by root, read-only), the course as a git repository (this checkout's HEAD), and
    ``jupyterhub`` started from ``hub/jupyterhub_config.py`` with configurable-http-proxy.
+   Students read nothing in this checkout, so it runs wherever the checkout is (CI's may
+   be under /root, which other users cannot enter): see ``hub_harness.class_environment``.
 2. Everyone logs in on the hub's form with the course's nbgitpuller link: their server
    starts, the course is cloned into their home and JupyterLab opens notebook 00. Each
    student runs notebook 00 in a kernel of their own server; it finds the shared cache.
@@ -394,3 +396,21 @@ def test_kubernetes_config_wires_the_course_cache_and_link_together():
     # The students' nbgrader panels hidden on Kubernetes are the ones hidden on one machine.
     page = json.loads((ROOT / "hub" / "jupyter" / "student" / "labconfig" / "page_config.json").read_text())
     assert single["extraFiles"]["student-lab-page-config"]["data"] == page
+
+
+def test_class_environment_leaves_a_private_checkout(monkeypatch, tmp_path):
+    """A checkout other users cannot enter (as CI's under /root) gets its class environment in
+    a root-owned folder outside it, one per checkout; a reachable one keeps build/hub-venv."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    monkeypatch.setattr(hub_harness, "ROOT", private / "checkout")
+    place = hub_harness.class_environment()
+    if os.geteuid() == 0:
+        assert place.parent == Path("/var/cache/why-init-hub") and private not in place.parents
+        monkeypatch.setattr(hub_harness, "ROOT", private / "another-checkout")
+        assert hub_harness.class_environment().parent == place.parent and hub_harness.class_environment() != place
+    else:                                   # only root runs the hub test: it stays in the checkout
+        assert place == private / "checkout" / "build" / "hub-venv"
+    monkeypatch.setattr(hub_harness, "ROOT", Path("/usr/share"))      # every user can enter it
+    assert hub_harness.class_environment() == Path("/usr/share/build/hub-venv")
