@@ -79,8 +79,12 @@ $(HUB_STAMP): pyproject.toml
 
 hub-env: $(HUB_STAMP)
 
+# On every core (pytest-xdist): -n auto starts one worker per CPU, and --dist loadscope keeps
+# each test module and each notebook on one worker, so a notebook's cells run in order in one
+# kernel (nbval's documented requirement). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= auto
 test: data-dev hub-proxy hub-env
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The kernel matrix (.ci/kernel_matrix.py): every claim must hold whichever BLAS kernel and
 # SIMD loops a student's CPU gets. For each of Haswell, SkylakeX and Sandybridge that this CPU
