@@ -5,32 +5,10 @@ sets the weight std, std = g / sqrt(fan_in) (g = 1 is LeCun's 1/sqrt(n), g = sqr
 is He's). For the hidden layers, fan_in = n, so the std of a hidden weight is
 g / sqrt(n). Biases start at 0.
 
-Mean-field theory (Poole et al. 2016, Schoenholz et al. 2017) follows one
-pre-activation's variance q_l through the layers of a wide network,
-
-    q_(l+1) = g^2 E[phi(sqrt(q_l) u)^2],                    u ~ N(0, 1),
-
-to its fixed point q*, and then asks how a small perturbation of the input (or a
-gradient travelling back) grows or shrinks per layer:
-
-    chi_1 = g^2 E[phi'(sqrt(q*) u)^2].
-
-chi_1 < 1: perturbations and gradients shrink geometrically with depth (the
-ordered phase: every input is mapped to the same output). chi_1 > 1: they grow
-(the chaotic phase, or for ReLU an exploding signal). The *critical* gain solves
-chi_1 = 1:
-
-* tanh:    phi'(0) = 1 and q* = 0 below criticality, so chi_1 = g^2: g_c = 1,
-           std_c = 1 / sqrt(n) (LeCun / Xavier);
-* ReLU:    E[relu'(z)^2] = 1/2 for any q, so chi_1 = g^2 / 2: g_c = sqrt(2),
-           std_c = sqrt(2 / n) (He);
-* sigmoid: no closed form (phi'(0) = 1/4, and the mean 1/2 keeps q* > 0); solved
-           numerically by :func:`critical_gain`: g_c = 10.15, std_c = 10.15 / sqrt(n),
-           far above the common rule of thumb "4 x Xavier" (4 / sqrt(n)) for sigmoid.
-
-Squared gradient norms scale like chi_1 per layer, ||dC/dW_l||^2 ~ chi_1^(L - l),
-so after L layers the first layer's gradient is chi_1^(L/2) times the last one's:
-only near chi_1 = 1 can plain SGD with one learning rate train all layers at once.
+Mean-field theory (:mod:`course_lib.diagnostics.mean_field`, whose docstring derives
+it) predicts a critical gain g_c per activation, where chi_1 = 1: gradients neither
+shrink nor grow per layer (tanh g_c = 1, ReLU sqrt(2), sigmoid 10.15), and only near
+it can plain SGD with one learning rate train all layers of a deep stack at once.
 That band around the critical line narrows as depth grows, which is what
 :func:`trainability_map` measures by training a grid of networks.
 
