@@ -49,6 +49,8 @@ class DepthExplorer:
     layer (:meth:`GradientFlow.gain_per_layer`).
     """
 
+    GAIN_INIT = GAIN_INIT
+
     DEPTHS = (2, 50)
     GAINS = (0.1, 10.0)
     DPI = 80

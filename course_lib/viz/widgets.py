@@ -677,8 +677,8 @@ def build_depth_widget(explorer, *, depth=30, activation="relu", init="xavier_no
     import matplotlib.pyplot as plt
 
     from ..lessons.depth import INIT_LABELS
-    from .depth_explorer import GAIN_INIT
 
+    GAIN_INIT = explorer.GAIN_INIT          # from the explorer, so that widgets.py imports no explorer module
     explorer.update(depth=depth, activation=activation, init=init, gain=gain)
     plt.close(explorer.figure)  # shown through the Image widget only, not again below the cell
     style = {"description_width": "70px"}
