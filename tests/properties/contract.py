@@ -65,7 +65,7 @@ def arrays(draw, shape=None, max_side=5, dtype=None):
     if np.dtype(dtype).kind in "fc":
         elements = st.one_of(st.floats(-3, 3), st.sampled_from([np.nan, np.inf, -np.inf, 1e300, -1e300, 1e-300, 0.0]))
         if np.dtype(dtype) == np.float32:
-            elements = st.one_of(st.floats(-3, 3, width=32), st.sampled_from([np.nan, np.inf, 1e30, 0.0]))
+            elements = st.one_of(st.floats(-3, 3, width=32), st.sampled_from([np.nan, np.inf, float(np.float32(1e30)), 0.0]))
         return draw(hnp.arrays(dtype, shape, elements=elements))
     if np.dtype(dtype).kind == "O":
         return np.full(shape, None, dtype=object)
