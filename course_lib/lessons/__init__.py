@@ -19,6 +19,8 @@ One module per notebook, named after it:
     normalization      12  batch norm and residual connections at depth 50: what they change,
                            what init still decides (``python -m course_lib.lessons.normalization``)
 
+``results_file`` saves the command-line experiments' JSON atomically, for 04, 10 and 12.
+
 Notebook 06 (spiral) needs no lesson code beyond course_lib.nn and the figures.
 Lessons use course_lib.nn, course_lib.diagnostics and course_lib.data; the figures
 that draw their results are in course_lib.viz.

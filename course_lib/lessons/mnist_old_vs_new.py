@@ -55,6 +55,7 @@ import numpy as np
 from ..blas import single_blas_thread
 from ..nn.network import Network
 from ..nn.train import sgd
+from .results_file import write_json_atomically
 
 __all__ = [
     "NIELSEN_SETUP",
@@ -304,16 +305,9 @@ def _git_revision():
 
 def save_results(results, path):
     """Write ``results`` (a dict with a 'runs' list of RunResult or dicts) as JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     out = dict(results)
     out["runs"] = [r.to_dict() if isinstance(r, RunResult) else r for r in results["runs"]]
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
+    return write_json_atomically(out, path)
 
 
 def load_results(path=None):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -35,9 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import check_int, check_rng
+from ..checks import check_int
 from ..data.synthetic import spiral
 from ..nn.residual import DeepMLP, train_deep
+from .results_file import write_json_atomically
 
 __all__ = ["ARCHITECTURES", "ARCH_LABELS", "INITS", "GRID_SETUP", "LayerProfile", "build", "layer_profiles",
            "train_grid", "save_grid", "load_grid", "grid_medians", "spiral_task", "check_residual_growth", "main"]
@@ -133,12 +133,7 @@ def train_grid(X, y, *, archs=tuple(ARCHITECTURES), inits=tuple(INITS), seeds=(0
 
 def save_grid(results, path):
     """Write the grid as JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json_atomically(results, path)
 
 
 def load_grid(path=None):

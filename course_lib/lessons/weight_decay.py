@@ -49,7 +49,6 @@ import argparse
 import datetime
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -61,6 +60,7 @@ import numpy as np
 from ..blas import single_blas_thread
 from ..checks import check_int, check_real
 from ..nn.train import sgd
+from .results_file import write_json_atomically
 from .mnist_old_vs_new import NIELSEN_SETUP, SCHEMES, _check_pair, nielsen_network
 
 __all__ = [
@@ -233,16 +233,9 @@ def measure_weight_scales(train, validation, *, seeds=(0, 1, 2), schemes=("old",
 
 def save_scales(results, path):
     """Write ``results`` as JSON, atomically (a temporary file, then os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     out = dict(results)
     out["runs"] = [r.to_dict() if isinstance(r, ScaleRun) else r for r in results["runs"]]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
+    return write_json_atomically(out, path)
 
 
 def load_scales(path=None):
